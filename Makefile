@@ -1,0 +1,118 @@
+# Vireo: build, set-up and tests.  See README.md.
+#
+#   make run     install what is missing, build, boot the default guest
+#   make test    install what is missing, build, run every test (ends with
+#                one line "N passed, N failed")
+#   make deps    install missing Debian packages (idempotent, quick when done)
+#   make check-long   the long soak and fuzz runs
+
+CC      ?= gcc
+HOST_ARCH := $(shell uname -m)
+
+PKGS_LIB  := capstone libxxhash libzstd
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS_LIB) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS_LIB) 2>/dev/null)
+
+WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -I. $(PKG_CFLAGS) -MMD -MP
+LDLIBS  := $(PKG_LIBS) -lz -lpthread -lm
+
+# Sanitizer build of the same sources, for the unit tests.
+SAN_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined -I. $(PKG_CFLAGS) -MMD -MP
+
+# Every module except the program entry point goes into one library that
+# the tests link against.  Host-specific code lives under jit/<host>/.
+CORE_DIRS := util mmu cpu jit hw machine frontends
+CORE_SRC  := $(filter-out frontends/main.c,$(foreach d,$(CORE_DIRS),$(wildcard $(d)/*.c)))
+ifeq ($(HOST_ARCH),x86_64)
+CORE_SRC  += $(wildcard jit/x86_64/*.c)
+endif
+ifeq ($(HOST_ARCH),aarch64)
+CORE_SRC  += $(wildcard jit/aarch64/*.c)
+endif
+
+CORE_OBJ     := $(CORE_SRC:%.c=build/obj/%.o)
+CORE_SAN_OBJ := $(CORE_SRC:%.c=build/san/%.o)
+
+UNIT_SRC  := $(wildcard tests/unit/*.c)
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=build/tests/unit/%)
+UNIT_SAN  := $(UNIT_SRC:tests/unit/%.c=build/tests/unit-san/%)
+
+DIFF_SRC  := $(wildcard tests/diff/*.c)
+DIFF_BIN  := build/tests/diff/diff_unicorn
+SST_BIN   := build/tests/sst/sst286
+
+ROMS      := build/roms/bios-256k.bin build/roms/vgabios-stdvga.bin
+
+.PHONY: all deps run test check-long unit clean bench
+all: build/vireo $(ROMS)
+
+# ---- set-up ---------------------------------------------------------------
+deps:
+	@sh tests/deps.sh
+
+# ---- the emulator ---------------------------------------------------------
+build/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+build/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -c $< -o $@
+
+build/libvireo.a: $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+build/libvireo-san.a: $(CORE_SAN_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+build/vireo: build/obj/frontends/main.o build/libvireo.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+# Firmware comes from Debian's seabios package; it is copied, not committed.
+build/roms/%.bin: /usr/share/seabios/%.bin
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+# ---- tests ----------------------------------------------------------------
+build/tests/unit/%: tests/unit/%.c build/libvireo.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< build/libvireo.a $(LDLIBS) -lcriterion
+
+build/tests/unit-san/%: tests/unit/%.c build/libvireo-san.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -o $@ $< build/libvireo-san.a $(LDLIBS) -lcriterion
+
+$(DIFF_BIN): $(DIFF_SRC) build/libvireo.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $(DIFF_SRC) build/libvireo.a $(LDLIBS) -lunicorn
+
+$(SST_BIN): tests/sst/sst286.c build/libvireo.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< build/libvireo.a $(LDLIBS)
+
+unit: $(UNIT_BIN) $(UNIT_SAN)
+
+TEST_BINS := build/vireo $(ROMS) $(UNIT_BIN) $(UNIT_SAN) \
+	$(if $(DIFF_SRC),$(DIFF_BIN)) $(if $(wildcard tests/sst/sst286.c),$(SST_BIN))
+
+test: deps
+	@$(MAKE) --no-print-directory $(TEST_BINS)
+	@sh tests/run.sh
+
+check-long: deps
+	@$(MAKE) --no-print-directory $(TEST_BINS)
+	@VIREO_LONG=1 sh tests/run.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	./build/vireo -nographic
+
+clean:
+	rm -rf build
+
+-include $(CORE_OBJ:.o=.d) $(CORE_SAN_OBJ:.o=.d) build/obj/frontends/main.d

@@ -1,0 +1,250 @@
+/* The `pc` board: RAM, firmware, address spaces, clock, input queue and
+ * the vCPU run loop.
+ *
+ * Memory layout follows QEMU's i440FX machine, which Debian's SeaBIOS is
+ * built for: RAM from 0 up to the PCI hole (at most 3 GiB when the guest
+ * has 3.5 GiB or more, the rest above 4 GiB); the legacy VGA window at
+ * 0xA0000-0xBFFFF; the firmware image at the top of 4 GiB with its last
+ * 128 KiB also visible at 0xE0000-0xFFFFF, as the chipset decodes it after
+ * reset.  Devices of the platform are added in hw/ and wired here.
+ */
+#include "machine/pc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cpu/cpu.h"
+#include "machine/clock.h"
+#include "machine/events.h"
+#include "mmu/addrspace.h"
+#include "util/log.h"
+
+#define PC_BIOS_NAME "bios-256k.bin"
+#define PC_BIOS_SYSTEM "/usr/share/seabios/bios-256k.bin"
+#define PC_BIOS_MAX (16u << 20)
+#define PC_LOWMEM_LIMIT 0xe0000000ull   /* above this, the PCI hole */
+#define PC_LOWMEM_SPLIT 0xc0000000ull   /* lowmem when RAM reaches the hole */
+#define PC_HIGHMEM_BASE 0x100000000ull
+#define PC_SLICE_INSNS 100000           /* instructions between device checks */
+
+struct Pc {
+    const VmConfig *cfg;
+    uint8_t *ram;
+    uint64_t ram_size, lowmem;
+    uint8_t *bios;
+    size_t bios_size;
+    AddressSpace mem, io;
+    Clock clock;
+    EventQueue events;
+    Cpu cpu;
+    int exit_status;
+    bool exit_requested;
+};
+
+/* Set by SIGINT/SIGTERM: the only process-wide state, as signals are. */
+static volatile sig_atomic_t quit_signal;
+
+static void on_quit_signal(int sig)
+{
+    quit_signal = sig;
+}
+
+static int64_t pc_time_ns(void *opaque)
+{
+    return clock_ns(opaque);
+}
+
+static uint64_t pc_icount(void *opaque)
+{
+    return ((Cpu *)opaque)->s.icount;
+}
+
+/* Read the firmware image whole; its size must be a multiple of 64 KiB
+ * (the chipset decodes it at the top of 4 GiB). */
+static int load_bios(Pc *pc, const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open firmware '%s': %s", path, strerror(errno));
+        return -errno;
+    }
+    if (fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size > PC_BIOS_MAX ||
+        st.st_size % 65536 != 0) {
+        snprintf(err, errlen, "firmware '%s': size %lld is not a multiple of "
+                 "64 KiB up to 16 MiB", path, (long long)st.st_size);
+        close(fd);
+        return -EINVAL;
+    }
+    pc->bios_size = (size_t)st.st_size;
+    pc->bios = malloc(pc->bios_size);
+    ssize_t got = pc->bios ? read(fd, pc->bios, pc->bios_size) : -1;
+    close(fd);
+    if (got != (ssize_t)pc->bios_size) {
+        snprintf(err, errlen, "cannot read firmware '%s'", path);
+        return -EIO;
+    }
+    return 0;
+}
+
+static int map_memory(Pc *pc, char *err, size_t errlen)
+{
+    uint64_t size = pc->ram_size;
+    pc->lowmem = size >= PC_LOWMEM_LIMIT ? PC_LOWMEM_SPLIT : size;
+    pc->ram = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (pc->ram == MAP_FAILED) {
+        pc->ram = NULL;
+        snprintf(err, errlen, "-m: cannot allocate %llu MiB of guest RAM: %s",
+                 (unsigned long long)(size >> 20), strerror(errno));
+        return -ENOMEM;
+    }
+    uint64_t low = pc->lowmem;
+    uint8_t *bios_alias = pc->bios + pc->bios_size - 0x20000;
+    int r = as_map_ram(&pc->mem, "ram-below-vga", 0, low < 0xa0000 ? low : 0xa0000, pc->ram);
+    if (!r && low > 0xc0000)
+        r = as_map_ram(&pc->mem, "ram-option-roms", 0xc0000, 0x20000, pc->ram + 0xc0000);
+    if (!r)
+        r = as_map_rom(&pc->mem, "bios-isa", 0xe0000, 0x20000, bios_alias);
+    if (!r && low > 0x100000)
+        r = as_map_ram(&pc->mem, "ram-low", 0x100000, low - 0x100000, pc->ram + 0x100000);
+    if (!r && size > low)
+        r = as_map_ram(&pc->mem, "ram-high", PC_HIGHMEM_BASE, size - low, pc->ram + low);
+    if (!r)
+        r = as_map_rom(&pc->mem, "bios", PC_HIGHMEM_BASE - pc->bios_size,
+                       pc->bios_size, pc->bios);
+    if (r) {
+        snprintf(err, errlen, "cannot lay out guest memory: %s", strerror(-r));
+        return r;
+    }
+    return 0;
+}
+
+/* The bundled firmware: roms/ next to the executable (build/roms/ for
+ * build/vireo), else the copy Debian's seabios package installs. */
+static void default_bios_path(char *buf, size_t len)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = 0;
+            snprintf(buf, len, "%s/roms/%s", exe, PC_BIOS_NAME);
+            if (access(buf, R_OK) == 0)
+                return;
+        }
+    }
+    snprintf(buf, len, "%s", PC_BIOS_SYSTEM);
+}
+
+int pc_create(const VmConfig *cfg, Pc **out, char *err, size_t errlen)
+{
+    Pc *pc = calloc(1, sizeof(*pc));
+    if (!pc) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    pc->cfg = cfg;
+    pc->ram_size = cfg->ram_bytes;
+    as_init(&pc->mem, "memory", 0);
+    as_init(&pc->io, "io", 1u << 16);
+    char bios[4200];
+    default_bios_path(bios, sizeof(bios));
+    int r = load_bios(pc, cfg->bios ? cfg->bios : bios, err, errlen);
+    if (!r)
+        r = map_memory(pc, err, errlen);
+    if (!r && events_init(&pc->events, 4096) < 0) {
+        snprintf(err, errlen, "cannot create the input queue");
+        r = -ENOMEM;
+    }
+    if (r) {
+        pc_destroy(pc);
+        return r;
+    }
+    clock_init(&pc->clock, cfg->deterministic ? CLOCK_MODE_DETERMINISTIC
+                                              : CLOCK_MODE_REALTIME,
+               cfg->icount_shift);
+    cpu_init(&pc->cpu, &pc->mem, &pc->io);
+    pc->cpu.time_ns = pc_time_ns;
+    pc->cpu.time_opaque = &pc->clock;
+    clock_set_icount_source(&pc->clock, pc_icount, &pc->cpu);
+    *out = pc;
+    return 0;
+}
+
+/* The CPU is idle (HLT): move time on to the next timer, or wait for an
+ * input event. */
+static void pc_idle(Pc *pc)
+{
+    if (pc->cfg->deterministic) {
+        if (!clock_skip_to_next_deadline(&pc->clock))
+            events_wait(&pc->events, -1);
+        return;
+    }
+    events_wait(&pc->events, clock_host_wait_ns(&pc->clock));
+}
+
+/* A triple fault resets the machine, or ends the run with -no-reboot. */
+static void pc_shutdown(Pc *pc)
+{
+    if (pc->cfg->no_reboot) {
+        pc->exit_requested = true;
+        return;
+    }
+    cpu_reset(&pc->cpu);
+}
+
+int pc_run(Pc *pc)
+{
+    signal(SIGINT, on_quit_signal);
+    signal(SIGTERM, on_quit_signal);
+    clock_resume(&pc->clock);
+    while (!pc->exit_requested && !quit_signal) {
+        events_deliver(&pc->events, pc->cpu.s.icount);
+        clock_run_timers(&pc->clock);
+        uint64_t limit = pc->cpu.s.icount + PC_SLICE_INSNS;
+        if (pc->cfg->deterministic) {
+            int64_t next = clock_next_deadline(&pc->clock);
+            int64_t now = clock_ns(&pc->clock);
+            if (next != INT64_MAX && next > now) {
+                uint64_t ahead = ((uint64_t)(next - now) >> pc->cfg->icount_shift) + 1;
+                if (ahead < PC_SLICE_INSNS)
+                    limit = pc->cpu.s.icount + ahead;
+            }
+        }
+        cpu_exec(&pc->cpu, limit);
+        if (pc->cpu.shutdown)
+            pc_shutdown(pc);
+        else if (pc->cpu.s.halted)
+            pc_idle(pc);
+    }
+    clock_pause(&pc->clock);
+    if (quit_signal)
+        fprintf(stderr, "vireo: terminated by signal %d\n", (int)quit_signal);
+    return pc->exit_status;
+}
+
+void pc_destroy(Pc *pc)
+{
+    if (!pc)
+        return;
+    if (pc->cpu.blocks)
+        cpu_destroy(&pc->cpu);
+    if (pc->events.ring)
+        events_destroy(&pc->events);
+    as_destroy(&pc->mem);
+    as_destroy(&pc->io);
+    if (pc->ram)
+        munmap(pc->ram, pc->ram_size);
+    free(pc->bios);
+    free(pc);
+}

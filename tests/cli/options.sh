@@ -1,0 +1,93 @@
+#!/bin/sh
+# Command-line behaviour of the real binary, build/vireo: a bad command line
+# exits with status 2 and prints exactly one line, starting "vireo: ", on
+# stderr and nothing on stdout; --help and --version exit 0.  None of these
+# cases builds a machine.  Ends with "N passed, N failed".
+cd "$(dirname "$0")/../.." || exit 1
+VIREO=${VIREO:-build/vireo}   # overridable, to test another build
+TMP=$(mktemp -d) || exit 1
+trap 'rm -rf "$TMP"' EXIT
+passed=0
+failed=0
+
+ok() { passed=$((passed + 1)); echo "ok - $1"; }
+not_ok() { failed=$((failed + 1)); echo "not ok - $1: $2"; }
+
+# bad_usage DESCRIPTION ARGS...: status 2, one "vireo: " line on stderr.
+bad_usage() {
+    desc=$1; shift
+    "$VIREO" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
+    status=$?
+    lines=$(wc -l <"$TMP/err")
+    first=$(head -n 1 "$TMP/err")
+    if [ "$status" -ne 2 ]; then
+        not_ok "$desc" "exit status $status, expected 2"
+    elif [ "$lines" -ne 1 ] || [ -n "$(tail -c 1 "$TMP/err")" ]; then
+        not_ok "$desc" "stderr is not exactly one line: $(tr "\n" "|" <"$TMP/err")"
+    elif [ "${first#vireo: }" = "$first" ]; then
+        not_ok "$desc" "stderr does not start with 'vireo: ': $first"
+    elif [ -s "$TMP/out" ]; then
+        not_ok "$desc" "unexpected stdout: $(head -n 1 "$TMP/out")"
+    else
+        ok "$desc ($first)"
+    fi
+}
+
+# info DESCRIPTION WORDS ARGS...: status 0, stdout mentions every word
+# of the space-separated list WORDS.
+info() {
+    desc=$1; words=$2; shift 2
+    "$VIREO" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
+    status=$?
+    missing=""
+    for w in $words; do
+        grep -q -e "$w" "$TMP/out" || missing="$missing $w"
+    done
+    if [ "$status" -ne 0 ]; then
+        not_ok "$desc" "exit status $status, expected 0"
+    elif [ -n "$missing" ]; then
+        not_ok "$desc" "output lacks:$missing"
+    elif [ -s "$TMP/err" ]; then
+        not_ok "$desc" "unexpected stderr: $(head -n 1 "$TMP/err")"
+    else
+        ok "$desc"
+    fi
+}
+
+if [ ! -x "$VIREO" ]; then
+    not_ok "$VIREO exists" "not built (run make)"
+    echo "$passed passed, $failed failed"
+    exit 1
+fi
+
+bad_usage "-m abc" -m abc
+bad_usage "-m 0" -m 0
+bad_usage "unknown option -foo" -foo
+bad_usage "unknown option --foo" --foo
+bad_usage "-d bogus" -d bogus
+bad_usage "-smp 2" -smp 2
+bad_usage "-snapshot" -snapshot
+bad_usage "-kernel x" -kernel x
+bad_usage "-initrd x" -initrd x
+bad_usage "-drive format=vmdk,file=x" -drive format=vmdk,file=x
+bad_usage "-drive without file=" -drive format=raw
+bad_usage "-accel bogus" -accel bogus
+bad_usage "-accel kvm" -accel kvm
+bad_usage "-serial bogus" -serial bogus
+bad_usage "-display sdl" -display sdl
+bad_usage "-M q35" -M q35
+bad_usage "missing argument" -m
+bad_usage "missing argument after others" -nographic -serial
+bad_usage "stray argument" disk.img
+bad_usage "newline in argument" -m "$(printf 'a\nb')"
+bad_usage "-D into a missing directory" -D "$TMP/no/such/dir/log"
+
+info "--help" "-m -kernel -serial -drive -accel -nographic -display not.implemented" --help
+info "-h" "-m -kernel -serial" -h
+info "-help" "-m -kernel -serial" -help
+info "--version" "vireo" --version
+info "-version" "vireo" -version
+info "-d help" "int unimp guest_errors" -d help
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,78 @@
+#!/bin/sh
+# Run every test suite and print one summary line "N passed, N failed".
+#
+# A suite is a program that prints, as its last counting line, either
+# Criterion's "Synthesis: Tested: T | Passing: P | Failing: F | Crashing: C"
+# or our own "N passed, N failed".  Counts are summed over suites; a suite
+# that exits non-zero without such a line counts as one failure.
+# VIREO_LONG=1 (make check-long) asks suites for their long runs.
+LOGDIR=build/test-logs
+mkdir -p "$LOGDIR"
+total_pass=0
+total_fail=0
+
+run_suite() {
+    name=$1; shift
+    log="$LOGDIR/$name.log"
+    mkdir -p "$(dirname "$log")"
+    start=$(date +%s)
+    "$@" >"$log" 2>&1
+    status=$?
+    secs=$(( $(date +%s) - start ))
+    line=$(grep -E '^(Synthesis: Tested:|\[====\] Synthesis:|[A-Za-z_-]*:? ?[0-9]+ passed, [0-9]+ failed)' "$log" | tail -n 1)
+    pass=""; fail=""
+    case "$line" in
+        *Synthesis*)
+            pass=$(echo "$line" | sed -n 's/.*Passing: *\([0-9]*\).*/\1/p')
+            f=$(echo "$line" | sed -n 's/.*Failing: *\([0-9]*\).*/\1/p')
+            c=$(echo "$line" | sed -n 's/.*Crashing: *\([0-9]*\).*/\1/p')
+            fail=$(( ${f:-0} + ${c:-0} ));;
+        *passed*)
+            pass=$(echo "$line" | sed -n 's/.*\b\([0-9][0-9]*\) passed.*/\1/p')
+            fail=$(echo "$line" | sed -n 's/.*\b\([0-9][0-9]*\) failed.*/\1/p');;
+    esac
+    if [ -z "$pass" ]; then pass=0; fail=1; fi
+    # Sanitizer reports from Criterion's forked workers do not change the
+    # suite's verdict, so any report in the log counts as a failure here.
+    if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$log"; then
+        fail=$((fail + 1))
+    fi
+    if [ "$status" -ne 0 ] && [ "$fail" -eq 0 ]; then fail=1; fi
+    total_pass=$((total_pass + pass))
+    total_fail=$((total_fail + fail))
+    if [ "$fail" -eq 0 ]; then
+        printf 'PASS  %-28s %6d passed  (%ds)\n' "$name" "$pass" "$secs"
+    else
+        printf 'FAIL  %-28s %6d passed, %d failed  (%ds) -- see %s\n' "$name" "$pass" "$fail" "$secs" "$log"
+        tail -n 25 "$log" | sed 's/^/      | /'
+    fi
+}
+
+for t in build/tests/unit/*; do
+    [ -x "$t" ] || continue
+    run_suite "unit/$(basename "$t")" "$t" --jobs 2
+done
+for t in build/tests/unit-san/*; do
+    [ -x "$t" ] || continue
+    run_suite "unit-asan/$(basename "$t")" env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "$t" --jobs 2
+done
+for t in tests/cli/*.sh; do
+    [ -f "$t" ] || continue
+    run_suite "cli/$(basename "$t" .sh)" sh "$t"
+done
+if [ -x build/tests/sst/sst286 ]; then
+    run_suite "sst286" build/tests/sst/sst286 ../shared/tests/sst286
+fi
+if [ -x build/tests/diff/diff_unicorn ]; then
+    n=200000; [ -n "$VIREO_LONG" ] && n=10000000
+    for mode in real prot32 long64; do
+        run_suite "diff/$mode" build/tests/diff/diff_unicorn --mode $mode --count $n --seed 1
+    done
+fi
+for t in tests/guest/*.sh tests/asm/run.sh; do
+    [ -f "$t" ] || continue
+    run_suite "guest/$(basename "$t" .sh)" sh "$t"
+done
+
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]
