@@ -1,0 +1,54 @@
+/* Decoded blocks, cached per guest physical page.
+ *
+ * A block is a run of decoded instructions starting at a physical address,
+ * ending at a DA_END instruction, a page boundary or BLOCK_MAX_INSNS.  Blocks
+ * are a cache: never saved, flushed on load, and invalidated page by page
+ * when the page is written (self-modifying code).  Each block counts its
+ * executions so that the JIT can pick hot ones.
+ */
+#ifndef VIREO_CPU_BLOCK_H
+#define VIREO_CPU_BLOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cpu/decode.h"
+
+#define BLOCK_MAX_INSNS 64
+#define PAGE_SHIFT 12
+#define PAGE_SIZE (1ull << PAGE_SHIFT)
+
+typedef struct Block {
+    uint64_t phys;            /* physical address of the first byte */
+    uint64_t phys2;           /* second page when the last instruction
+                                 straddles a page, else UINT64_MAX */
+    uint32_t mode;            /* Cpu.mode it was decoded for */
+    uint32_t count;           /* instructions */
+    uint64_t exec_count;
+    bool invalid;             /* its page was written: do not run again */
+    struct Block *hash_next;  /* lookup chain */
+    struct Block *page_next;  /* blocks on the same page */
+    DecodedInsn insns[];
+} Block;
+
+typedef struct BlockCache BlockCache;
+
+BlockCache *block_cache_new(void);
+void block_cache_free(BlockCache *bc);
+/* Drop every block (mode-independent state changed, snapshot load). */
+void block_cache_flush(BlockCache *bc);
+
+Block *block_lookup(BlockCache *bc, uint64_t phys, uint32_t mode);
+/* Allocate a block for `count` instructions and register it. */
+Block *block_insert(BlockCache *bc, uint64_t phys, uint64_t phys2,
+                    uint32_t mode, const DecodedInsn *insns, uint32_t count);
+
+/* Does any block start on, or reach into, this physical page? */
+bool block_page_has_code(const BlockCache *bc, uint64_t phys);
+/* A write hit [phys, phys+len): invalidate the blocks of those pages.
+ * Blocks are only marked; they are freed at the next block_cache_reclaim,
+ * so an executing block can finish its current instruction safely. */
+void block_invalidate_range(BlockCache *bc, uint64_t phys, uint64_t len);
+void block_cache_reclaim(BlockCache *bc);
+
+#endif

@@ -1,0 +1,249 @@
+/* The x86 CPU: architectural state and the interface the rest of Vireo sees.
+ *
+ * CpuState is plain data (contract 3 of DESIGN.md): registers, lazy flags,
+ * segment caches, control registers, MSRs and the retired-instruction count.
+ * Cpu wraps it with the runtime links (address spaces, clock, caches), which
+ * are never saved.
+ *
+ * Layout of the state follows the SDM Vol. 1 ch. 3 (registers, EFLAGS) and
+ * Vol. 3 ch. 2-3 (control registers, segment descriptors).
+ */
+#ifndef VIREO_CPU_CPU_H
+#define VIREO_CPU_CPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mmu/addrspace.h"
+
+/* General-purpose registers, in encoding order. */
+enum {
+    R_AX, R_CX, R_DX, R_BX, R_SP, R_BP, R_SI, R_DI,
+    R_R8, R_R9, R_R10, R_R11, R_R12, R_R13, R_R14, R_R15,
+    /* Byte registers AH, CH, DH, BH (encodings 4-7 without REX) are
+     * resolved by the decoder to these numbers, so handlers never look at
+     * REX to pick a byte register. */
+    R_AH = 16, R_CH, R_DH, R_BH,
+    R_NONE = 0xff,
+    R_RIP = 0xfe,     /* base register of a RIP-relative operand */
+};
+
+/* Segment registers, in encoding order. */
+enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_COUNT };
+
+/* EFLAGS bits (SDM Vol. 1 3.4.3). */
+enum {
+    F_CF = 1u << 0,  F_PF = 1u << 2,  F_AF = 1u << 4,  F_ZF = 1u << 6,
+    F_SF = 1u << 7,  F_TF = 1u << 8,  F_IF = 1u << 9,  F_DF = 1u << 10,
+    F_OF = 1u << 11, F_IOPL = 3u << 12, F_NT = 1u << 14, F_RF = 1u << 16,
+    F_VM = 1u << 17, F_AC = 1u << 18, F_VIF = 1u << 19, F_VIP = 1u << 20,
+    F_ID = 1u << 21,
+    F_ARITH = F_CF | F_PF | F_AF | F_ZF | F_SF | F_OF,
+    F_FIXED1 = 1u << 1,   /* reads as 1 */
+};
+
+/* CR0 and CR4 bits used by the core (SDM Vol. 3 2.5). */
+enum {
+    CR0_PE = 1u << 0, CR0_MP = 1u << 1, CR0_EM = 1u << 2, CR0_TS = 1u << 3,
+    CR0_ET = 1u << 4, CR0_NE = 1u << 5, CR0_WP = 1u << 16, CR0_AM = 1u << 18,
+    CR0_NW = 1u << 29, CR0_CD = 1u << 30, CR0_PG = 1u << 31,
+};
+enum {
+    CR4_VME = 1u << 0, CR4_PVI = 1u << 1, CR4_TSD = 1u << 2, CR4_DE = 1u << 3,
+    CR4_PSE = 1u << 4, CR4_PAE = 1u << 5, CR4_MCE = 1u << 6, CR4_PGE = 1u << 7,
+    CR4_PCE = 1u << 8, CR4_OSFXSR = 1u << 9, CR4_OSXMMEXCPT = 1u << 10,
+};
+enum { EFER_SCE = 1u << 0, EFER_LME = 1u << 8, EFER_LMA = 1u << 10, EFER_NXE = 1u << 11 };
+
+/* Exception vectors (SDM Vol. 3 6.3.1). */
+enum {
+    EXC_DE = 0, EXC_DB = 1, EXC_NMI = 2, EXC_BP = 3, EXC_OF = 4, EXC_BR = 5,
+    EXC_UD = 6, EXC_NM = 7, EXC_DF = 8, EXC_TS = 10, EXC_NP = 11, EXC_SS = 12,
+    EXC_GP = 13, EXC_PF = 14, EXC_MF = 16, EXC_AC = 17, EXC_MC = 18, EXC_XM = 19,
+};
+
+/* A segment register with its hidden descriptor cache.  `attr` holds the
+ * descriptor's access byte in bits 0-7 (type, S, DPL, P) and its flags
+ * nibble in bits 8-11 (AVL, L, D/B, G), as in the descriptor's bits 40-55
+ * with the limit nibble squeezed out. */
+typedef struct SegmentCache {
+    uint64_t base;
+    uint32_t limit;          /* in bytes, granularity already applied */
+    uint16_t selector;
+    uint16_t attr;
+} SegmentCache;
+
+enum {
+    SEG_ATTR_TYPE = 0x00f, SEG_ATTR_S = 0x010, SEG_ATTR_DPL = 0x060,
+    SEG_ATTR_P = 0x080, SEG_ATTR_AVL = 0x100, SEG_ATTR_L = 0x200,
+    SEG_ATTR_DB = 0x400, SEG_ATTR_G = 0x800,
+};
+
+typedef struct DescriptorTable {
+    uint64_t base;
+    uint32_t limit;
+} DescriptorTable;
+
+/* Lazy flags (the technique of QEMU and Bochs, written from the SDM's flag
+ * definitions): an arithmetic instruction records what it did, cc_op, and
+ * its operands; the six arithmetic flags are computed only when something
+ * reads them.  cc_op = kind * 4 + log2(operand size). */
+enum {
+    CC_EFLAGS = 0,  /* cc_src holds the arithmetic flags themselves */
+    CC_ADD = 1,     /* dst = result, src = second operand */
+    CC_ADC,         /* as ADD, src2 = carry in */
+    CC_SUB,         /* dst = result, src = subtrahend */
+    CC_SBB,         /* as SUB, src2 = borrow in */
+    CC_LOGIC,       /* dst = result; CF = OF = 0 */
+    CC_INC,         /* dst = result, src = CF before */
+    CC_DEC,         /* dst = result, src = CF before */
+    CC_SHL,         /* dst = result, src = operand << (count - 1) */
+    CC_SHR,         /* dst = result, src = operand >> (count - 1) */
+    CC_SAR,         /* dst = result, src = operand >>s (count - 1) */
+    CC_MUL,         /* dst = low result, src = non-zero iff CF = OF = 1 */
+    CC_KIND_COUNT
+};
+#define CC_OP(kind, size_log2) ((kind) * 4 + (size_log2))
+
+/* Why the interpreter stopped running a block. */
+enum {
+    CPU_OK = 0,      /* continue with the next instruction */
+    CPU_FAULT = 1,   /* an exception is pending in CpuState.exception */
+    CPU_EXIT = 2,    /* state is consistent, leave the block (HLT, mode
+                        change, a write to code, a change to IF...) */
+};
+
+typedef struct PendingException {
+    int32_t vector;         /* -1: none */
+    uint32_t error_code;
+    uint8_t has_error_code;
+    uint8_t is_soft;        /* INT n / INT3 / INTO: pushes the next RIP */
+} PendingException;
+
+/* Architectural state: plain data, saved by snapshots, compared by the
+ * differential tests. */
+typedef struct CpuState {
+    uint64_t regs[16];
+    uint64_t rip;
+    uint64_t eflags;         /* all bits but F_ARITH, which live in cc_* */
+    uint64_t cc_dst, cc_src, cc_src2;
+    uint32_t cc_op;
+
+    SegmentCache seg[SEG_COUNT];
+    SegmentCache ldtr, tr;
+    DescriptorTable gdtr, idtr;
+    uint64_t cr0, cr2, cr3, cr4, cr8;
+    uint64_t efer;
+    uint64_t dr[8];
+
+    /* MSRs the core implements. */
+    uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
+    uint64_t star, lstar, cstar, sfmask, kernel_gs_base;
+    uint64_t tsc_aux, apic_base, pat, misc_enable;
+    uint64_t tsc_offset;     /* TSC = clock-derived ticks + tsc_offset */
+
+    uint64_t icount;         /* retired instructions */
+    PendingException exception;
+    uint8_t halted;
+    uint8_t intr_shadow;     /* no interrupt before the next instruction
+                                (after STI, MOV SS, POP SS) */
+    uint8_t pad0, pad1;
+} CpuState;
+
+/* Processor features reported by CPUID and gating instructions.  Bits use
+ * the CPUID register layout so the same words answer CPUID. */
+typedef struct CpuFeatures {
+    uint32_t leaf1_edx, leaf1_ecx;
+    uint32_t leaf7_ebx, leaf7_ecx, leaf7_edx;
+    uint32_t ext1_edx, ext1_ecx;     /* leaf 0x80000001 */
+} CpuFeatures;
+
+/* CPUID feature bits the decoder gates on. */
+#define CPUID1_ECX_CX16    (1u << 13)
+#define CPUID1_ECX_MOVBE   (1u << 22)
+#define CPUID1_ECX_POPCNT  (1u << 23)
+#define CPUID1_EDX_TSC     (1u << 4)
+#define CPUID1_EDX_CX8     (1u << 8)
+#define CPUID1_EDX_SEP     (1u << 11)
+#define CPUID1_EDX_CMOV    (1u << 15)
+#define CPUID1_EDX_CLFLUSH (1u << 19)
+#define CPUID7_EBX_BMI1    (1u << 3)
+#define CPUIDX_ECX_LAHF    (1u << 0)
+#define CPUIDX_ECX_ABM     (1u << 5)     /* LZCNT */
+#define CPUIDX_EDX_SYSCALL (1u << 11)
+#define CPUIDX_EDX_RDTSCP  (1u << 27)
+#define CPUIDX_EDX_LM      (1u << 29)
+
+struct BlockCache;
+
+/* Virtual time for RDTSC, supplied by the board (cpu/ does not include
+ * machine/).  NULL: one nanosecond per retired instruction. */
+typedef int64_t (*CpuTimeSource)(void *opaque);
+
+/* How an external interrupt controller reaches the CPU (the PIC and APIC
+ * issues plug in here): the INTR line is a level in `intr_pending`; when the
+ * CPU can take it, it calls `intr_ack` for the vector. */
+typedef int (*CpuIntrAck)(void *opaque);
+
+typedef struct Cpu {
+    CpuState s;
+
+    /* Runtime links, never saved. */
+    AddressSpace *mem;
+    AddressSpace *io;
+    CpuTimeSource time_ns;
+    void *time_opaque;
+    struct BlockCache *blocks;
+    CpuFeatures features;
+    uint32_t mode;            /* CPU_MODE_* derived from CR0/EFER/CS */
+    uint64_t icount_limit;    /* cpu_exec returns when icount reaches it */
+    uint64_t a20_mask;        /* physical address mask: ~0, or bit 20 clear
+                                 while the board's A20 gate is off */
+    volatile int exit_request;
+    bool shutdown;            /* triple fault: the board resets or exits */
+    bool stop_on_exception;   /* tests: cpu_exec returns with the exception
+                                 pending in s.exception, undelivered */
+    volatile int intr_pending;
+    CpuIntrAck intr_ack;
+    void *intr_opaque;
+} Cpu;
+
+/* Derived execution mode, recomputed by cpu_update_mode() whenever CR0,
+ * EFER, CS or EFLAGS.VM change. */
+enum {
+    CPU_MODE_CODE16 = 0,      /* default operand/address size 16 */
+    CPU_MODE_CODE32 = 1,
+    CPU_MODE_CODE64 = 2,
+    CPU_MODE_SIZE_MASK = 3,
+    CPU_MODE_PROT = 1u << 2,  /* CR0.PE */
+    CPU_MODE_LONG = 1u << 3,  /* EFER.LMA */
+    CPU_MODE_V86 = 1u << 4,
+    CPU_MODE_SS32 = 1u << 5,  /* stack pointer is ESP (B bit) */
+};
+
+void cpu_init(Cpu *cpu, AddressSpace *mem, AddressSpace *io);
+void cpu_destroy(Cpu *cpu);
+/* Power-on/RESET state (SDM Vol. 3 9.1.1): CS:IP = F000:FFF0, base FFFF0000. */
+void cpu_reset(Cpu *cpu);
+void cpu_update_mode(Cpu *cpu);
+/* The default feature set: an x86-64-v1 CPU plus what the core implements. */
+void cpu_default_features(CpuFeatures *f);
+
+/* Run until icount reaches `icount_limit`, exit_request is set, or the CPU
+ * halts.  Exceptions are delivered inside.  Returns the number of
+ * instructions retired. */
+uint64_t cpu_exec(Cpu *cpu, uint64_t icount_limit);
+
+/* EFLAGS with the arithmetic flags materialised. */
+uint64_t cpu_get_eflags(Cpu *cpu);
+/* Replace the bits of EFLAGS selected by `mask`. */
+void cpu_set_eflags(Cpu *cpu, uint64_t value, uint64_t mask);
+
+/* Raise exception `vector` (error code if has_error).  Returns CPU_FAULT so
+ * handlers can write `return cpu_raise(cpu, EXC_GP, 0, true);`. */
+int cpu_raise(Cpu *cpu, int vector, uint32_t error_code, bool has_error);
+
+/* Load a segment register in real/V86 mode (base = selector << 4). */
+void cpu_load_seg_real(Cpu *cpu, int seg, uint16_t selector);
+
+#endif
