@@ -571,8 +571,15 @@ static const char *const accel_names[] = { "tcg", "kvm", NULL };
 
 static OptionsResult tcg_property(Parser *p, const KeyVal *kv)
 {
-    if (key_is(kv, "jit"))
-        return parse_bool(p, kv, &p->cfg->jit);
+    if (key_is(kv, "jit")) {
+        if (parse_bool(p, kv, &p->cfg->jit) != OPTIONS_RUN)
+            return OPTIONS_ERROR;
+        /* Until the JIT lands the interpreter runs; say so rather than
+         * accept jit=on and quietly not do it. */
+        if (p->cfg->jit)
+            return fail(p, "jit=on is not implemented yet (jit=off)");
+        return OPTIONS_RUN;
+    }
     if (!key_is(kv, "thread"))
         return fail(p, "unknown tcg property '%s' (jit, thread)", kv->key);
     if (need_value(p, kv) != OPTIONS_RUN)
@@ -1057,10 +1064,10 @@ static const OptionSpec option_table[] = {
       "no window; the serial port goes to the terminal" },
     { "display", NULL, "TYPE", true, opt_display,
       "none (sdl, curses: not implemented yet)" },
-    { "serial", NULL, "DEV", true, opt_serial,
+    { "serial", NULL, "DEV", false, opt_serial,
       "serial port (up to 4): stdio, null, none, pty, file:PATH, "
       "tcp:[HOST]:PORT[,server][,nowait], mon:stdio" },
-    { "debugcon", NULL, "DEV", true, opt_debugcon,
+    { "debugcon", NULL, "DEV", false, opt_debugcon,
       "debug console; same DEV syntax as -serial" },
     { "vnc", NULL, "DISPLAY", false, NULL, "VNC server" },
     { "monitor", NULL, "DEV", false, NULL, "human monitor" },
