@@ -1,6 +1,8 @@
-/* The decoded-block cache: lookup by (physical address, mode), a per-page
- * index for self-modifying-code invalidation, and a bitmap that makes the
- * "is this page code?" test on every store one load and one AND.
+/* The decoded-block cache: lookup by (physical address, mode) and a
+ * per-page index for self-modifying-code invalidation.  Pages holding
+ * blocks are marked in a PageTracker attached to the memory AddressSpace,
+ * so every write to them, by the CPU or by DMA, reaches
+ * block_invalidate_range.
  */
 #include "cpu/block.h"
 
@@ -11,9 +13,6 @@
 
 #define HASH_BUCKETS 8192
 #define PAGE_BUCKETS 4096
-/* The bitmap covers the first 64 GiB of physical space; pages above it
- * take the hash lookup. */
-#define BITMAP_PAGES (1ull << 24)
 
 typedef struct PageEntry {
     uint64_t page;
@@ -24,7 +23,8 @@ typedef struct PageEntry {
 struct BlockCache {
     Block *hash[HASH_BUCKETS];
     PageEntry *pages[PAGE_BUCKETS];
-    uint8_t *code_bitmap;        /* one bit per page, BITMAP_PAGES bits */
+    PageTracker code;            /* pages holding blocks */
+    AddressSpace *mem;           /* whose writes the tracker watches */
     Block *dead;                 /* invalidated, freed at reclaim */
 };
 
@@ -50,14 +50,19 @@ static unsigned page_bucket(uint64_t page)
     return (unsigned)((page * 0x9e3779b97f4a7c15ull) >> 52) & (PAGE_BUCKETS - 1);
 }
 
-BlockCache *block_cache_new(void)
+static void code_written(void *opaque, uint64_t addr, uint64_t len)
+{
+    block_invalidate_range(opaque, addr, len);
+}
+
+BlockCache *block_cache_new(AddressSpace *mem)
 {
     BlockCache *bc = calloc(1, sizeof(*bc));
-    if (!bc)
+    if (!bc || pagetrack_init(&bc->code, code_written, bc) < 0)
         die("out of memory for the block cache");
-    bc->code_bitmap = calloc(BITMAP_PAGES / 8, 1);
-    if (!bc->code_bitmap)
-        die("out of memory for the code-page bitmap");
+    bc->mem = mem;
+    if (mem)
+        mem->code_pages = &bc->code;
     return bc;
 }
 
@@ -72,12 +77,10 @@ static void free_list(Block *b)
 
 static void set_code_bit(BlockCache *bc, uint64_t page, bool on)
 {
-    if (page >= BITMAP_PAGES)
-        return;
-    if (on)
-        bc->code_bitmap[page >> 3] |= (uint8_t)(1u << (page & 7));
-    else
-        bc->code_bitmap[page >> 3] &= (uint8_t)~(1u << (page & 7));
+    if (!on)
+        pagetrack_clear(&bc->code, page << PAGE_SHIFT);
+    else if (pagetrack_set(&bc->code, page << PAGE_SHIFT) < 0)
+        die("out of memory for the code-page tracker");
 }
 
 static PageEntry *page_find(const BlockCache *bc, uint64_t page)
@@ -142,7 +145,9 @@ void block_cache_free(BlockCache *bc)
         return;
     block_cache_flush(bc);
     block_cache_reclaim(bc);
-    free(bc->code_bitmap);
+    if (bc->mem && bc->mem->code_pages == &bc->code)
+        bc->mem->code_pages = NULL;
+    pagetrack_destroy(&bc->code);
     free(bc);
 }
 
@@ -191,10 +196,7 @@ Block *block_insert(BlockCache *bc, uint64_t phys, uint64_t phys2,
 
 bool block_page_has_code(const BlockCache *bc, uint64_t phys)
 {
-    uint64_t page = phys >> PAGE_SHIFT;
-    if (page < BITMAP_PAGES)
-        return bc->code_bitmap[page >> 3] & (1u << (page & 7));
-    return page_find(bc, page) != NULL;
+    return pagetrack_test(&bc->code, phys);
 }
 
 static void hash_unlink(BlockCache *bc, Block *b)

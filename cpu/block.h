@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "cpu/decode.h"
+#include "mmu/addrspace.h"
 
 #define BLOCK_MAX_INSNS 64
 #define PAGE_SHIFT 12
@@ -33,7 +34,9 @@ typedef struct Block {
 
 typedef struct BlockCache BlockCache;
 
-BlockCache *block_cache_new(void);
+/* The cache attaches its code-page tracker to `mem`, so that every write
+ * to a page holding blocks invalidates them. */
+BlockCache *block_cache_new(AddressSpace *mem);
 void block_cache_free(BlockCache *bc);
 /* Drop every block (mode-independent state changed, snapshot load). */
 void block_cache_flush(BlockCache *bc);

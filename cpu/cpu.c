@@ -17,10 +17,13 @@
 void cpu_default_features(CpuFeatures *f)
 {
     memset(f, 0, sizeof(*f));
-    f->leaf1_edx = CPUID1_EDX_TSC | (1u << 5) /* MSR */ | CPUID1_EDX_CX8 |
-                   CPUID1_EDX_SEP | CPUID1_EDX_CMOV | CPUID1_EDX_CLFLUSH;
+    f->leaf1_edx = (1u << 3) /* PSE */ | CPUID1_EDX_TSC | (1u << 5) /* MSR */ |
+                   (1u << 6) /* PAE */ | CPUID1_EDX_CX8 | CPUID1_EDX_SEP |
+                   (1u << 13) /* PGE */ | CPUID1_EDX_CMOV |
+                   (1u << 17) /* PSE-36 */ | CPUID1_EDX_CLFLUSH;
     f->leaf1_ecx = CPUID1_ECX_CX16 | CPUID1_ECX_POPCNT | CPUID1_ECX_MOVBE;
-    f->ext1_edx = CPUIDX_EDX_SYSCALL | CPUIDX_EDX_RDTSCP | CPUIDX_EDX_LM;
+    f->ext1_edx = CPUIDX_EDX_SYSCALL | (1u << 20) /* NX */ | CPUIDX_EDX_RDTSCP |
+                  CPUIDX_EDX_LM;
     f->ext1_ecx = CPUIDX_ECX_LAHF | CPUIDX_ECX_ABM;
 }
 
@@ -30,7 +33,8 @@ void cpu_init(Cpu *cpu, AddressSpace *mem, AddressSpace *io)
     cpu->mem = mem;
     cpu->io = io;
     cpu->a20_mask = ~0ull;
-    cpu->blocks = block_cache_new();
+    tlb_flush_all(&cpu->tlb);
+    cpu->blocks = block_cache_new(mem);
     cpu_default_features(&cpu->features);
     cpu_reset(cpu);
 }
@@ -74,7 +78,17 @@ void cpu_reset(Cpu *cpu)
     s->exception.vector = -1;
     cpu->shutdown = false;
     cpu_update_mode(cpu);
+    tlb_flush_all(&cpu->tlb);
     block_cache_flush(cpu->blocks);
+}
+
+void cpu_set_a20(Cpu *cpu, bool enabled)
+{
+    uint64_t mask = enabled ? ~0ull : ~(1ull << 20);
+    if (mask != cpu->a20_mask) {
+        cpu->a20_mask = mask;
+        tlb_flush_all(&cpu->tlb);
+    }
 }
 
 void cpu_update_mode(Cpu *cpu)

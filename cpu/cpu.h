@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "mmu/addrspace.h"
+#include "mmu/tlb.h"
 
 /* General-purpose registers, in encoding order. */
 enum {
@@ -158,6 +159,10 @@ typedef struct CpuFeatures {
     uint32_t ext1_edx, ext1_ecx;     /* leaf 0x80000001 */
 } CpuFeatures;
 
+/* MAXPHYADDR reported by CPUID 80000008h; higher bits in page-table
+ * entries are reserved. */
+#define CPU_PHYS_BITS 40
+
 /* CPUID feature bits the decoder gates on. */
 #define CPUID1_ECX_CX16    (1u << 13)
 #define CPUID1_ECX_MOVBE   (1u << 22)
@@ -197,6 +202,8 @@ typedef struct Cpu {
     CpuFeatures features;
     uint32_t mode;            /* CPU_MODE_* derived from CR0/EFER/CS */
     uint64_t icount_limit;    /* cpu_exec returns when icount reaches it */
+    Tlb tlb;                  /* soft TLB: a cache, never saved */
+    uint64_t tlb_generation;  /* mem->generation the TLB was filled under */
     uint64_t a20_mask;        /* physical address mask: ~0, or bit 20 clear
                                  while the board's A20 gate is off */
     volatile int exit_request;
@@ -242,6 +249,9 @@ void cpu_set_eflags(Cpu *cpu, uint64_t value, uint64_t mask);
 /* Raise exception `vector` (error code if has_error).  Returns CPU_FAULT so
  * handlers can write `return cpu_raise(cpu, EXC_GP, 0, true);`. */
 int cpu_raise(Cpu *cpu, int vector, uint32_t error_code, bool has_error);
+
+/* The board's A20 gate changed (port 0x92, the keyboard controller). */
+void cpu_set_a20(Cpu *cpu, bool enabled);
 
 /* Load a segment register in real/V86 mode (base = selector << 4). */
 void cpu_load_seg_real(Cpu *cpu, int seg, uint16_t selector);

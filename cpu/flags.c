@@ -24,7 +24,8 @@
  *   CC_SHR     src = operand >> (count - 1): CF = src & 1; OF = msb(src),
  *              which for count 1 is the msb of the original operand (the
  *              SDM's definition); for larger counts OF is undefined and
- *              msb(src) is simply our deterministic choice.
+ *              msb(src) is our deterministic choice (AMD hardware
+ *              agrees, checked on the host).
  *   CC_SAR     src = operand >>s (count - 1): CF = src & 1, OF = 0.
  *   CC_MUL     CF = OF = (src != 0).  SF/ZF/PF are undefined by the SDM; we
  *              choose SF = msb(dst), ZF = (dst == 0), PF = parity(dst),

@@ -3,8 +3,9 @@
  * Intel SDM Vol. 2: SAL/SAR/SHL/SHR, RCL/RCR/ROL/ROR, SHLD, SHRD.
  *
  * The count is masked to 5 bits (6 with a 64-bit operand).  A masked count
- * of 0 changes nothing: no flag, no write (a memory operand is still read,
- * so its faults happen).  RCL/RCR of 8- and 16-bit operands rotate through
+ * of 0 changes no flag and writes no memory (a memory operand is still
+ * read, so its faults happen); only a 32-bit register destination is
+ * rewritten, see shift_by_zero().  RCL/RCR of 8- and 16-bit operands rotate through
  * 9 or 17 bits, so their count is then reduced mod 9 / mod 17; the flags
  * are still written whenever the masked count is non-zero.
  *
@@ -18,10 +19,11 @@
  * SDM's sign change, since bit w-2 of the result is the old sign.
  *
  * SHLD/SHRD with a 16-bit operand and a count above 16 have an undefined
- * result.  We follow Intel processors, which shift the 48-bit pattern
- * dest:src:dest, so bits of the destination come back in; CF is the last
- * bit shifted out of that pattern.  (AMD differs: it shifts src:src in,
- * giving a rotate of src by count - 16.)
+ * result.  We use the behaviour reported for Intel processors (and the one
+ * other emulators model): the 48-bit pattern dest:src:dest is shifted, so
+ * bits of the destination come back in; CF is the last bit shifted out of
+ * it.  AMD differs (checked on the host): it shifts src:src in, giving a
+ * rotate of src by count - 16.
  */
 #include "cpu/cpu.h"
 #include "cpu/insn.h"
@@ -54,8 +56,8 @@ static int read_shift(Cpu *cpu, const DecodedInsn *d, int count_op,
 
 /* A masked count of 0 changes no flag and no value, but a 32-bit register
  * destination is still written, so its upper half is zeroed in 64-bit mode
- * as by any 32-bit operation (what Intel and AMD hardware do).  A memory
- * destination is only read. */
+ * as by any 32-bit operation (hardware does this; checked on an AMD host for
+ * every shift and rotate).  A memory destination is only read. */
 static int shift_by_zero(Cpu *cpu, const DecodedInsn *d, uint64_t v)
 {
     if (d->kind[0] == OPK_REG && d->osize == 4)
@@ -235,8 +237,9 @@ int h_RCR(Cpu *cpu, const DecodedInsn *d)
 
 /* ---- double-precision shifts ----------------------------------------- */
 
-/* SHLD of a 16-bit operand by 17..31: the hardware shifts the 48-bit
- * pattern dest:src:dest; the result is its top 16 bits. */
+/* SHLD/SHRD of a 16-bit operand by 17..31 (undefined by the SDM): shift the
+ * 48-bit pattern dest:src:dest (see the header); SHLD keeps the top 16
+ * bits, SHRD the low 16.  *last_out is the last bit shifted out. */
 static uint64_t shld16_long(uint64_t v, uint64_t s, unsigned n,
                             uint64_t *last_out)
 {
@@ -270,7 +273,8 @@ int h_SHLD(Cpu *cpu, const DecodedInsn *d)
         r = shld16_long(v, s, n, &last);
         if ((rc = op_write(cpu, d, 0, size, r)) != CPU_OK)
             return rc;
-        /* CC_SHL's CF is msb(src): put the last bit out there. */
+        /* Only w = 16 gets here.  CC_SHL's CF is msb(src): put the last
+         * bit shifted out at bit 15. */
         cc_set(cpu, CC_SHL, size, r, last << 15, 0);
         return CPU_OK;
     }

@@ -146,6 +146,8 @@ int h_WRMSR(Cpu *cpu, const DecodedInsn *d)
     uint64_t v = (cpu->s.regs[R_DX] << 32) | (uint32_t)cpu->s.regs[R_AX];
     if (cpu_wrmsr(cpu, (uint32_t)cpu->s.regs[R_CX], v) != 0)
         return cpu_raise(cpu, EXC_GP, 0, true);
+    /* EFER.NXE changes what page-table bit 63 means. */
+    tlb_flush_all(&cpu->tlb);
     cpu_update_mode(cpu);
     return CPU_OK;
 }
@@ -184,8 +186,18 @@ int h_WBINVD(Cpu *cpu, const DecodedInsn *d) { return require_cpl0(cpu); }
 int h_MONITOR(Cpu *cpu, const DecodedInsn *d) { return require_cpl0(cpu); }
 /* MWAIT returns at once: a wake-up "event" may always occur (SDM). */
 int h_MWAIT(Cpu *cpu, const DecodedInsn *d) { return require_cpl0(cpu); }
-/* With no TLB yet there is nothing to invalidate. */
-int h_INVLPG(Cpu *cpu, const DecodedInsn *d) { return require_cpl0(cpu); }
+int h_INVLPG(Cpu *cpu, const DecodedInsn *d)
+{
+    if (require_cpl0(cpu) != CPU_OK)
+        return CPU_FAULT;
+    /* The operand is an address, not an access: no segment limit check
+     * applies beyond forming the linear address. */
+    uint64_t offset = insn_ea(cpu, d);
+    uint64_t base = cpu_is_64(cpu) && d->seg != SEG_FS && d->seg != SEG_GS
+                        ? 0 : cpu->s.seg[d->seg].base;
+    tlb_flush_page(&cpu->tlb, base + offset);
+    return CPU_OK;
+}
 
 int h_SWAPGS(Cpu *cpu, const DecodedInsn *d)
 {
@@ -207,10 +219,23 @@ static int write_cr0(Cpu *cpu, uint64_t v)
     v |= CR0_ET;   /* hard-wired to 1 since the 486 */
     if (((v & CR0_PG) && !(v & CR0_PE)) || ((v & CR0_NW) && !(v & CR0_CD)))
         return cpu_raise(cpu, EXC_GP, 0, true);
-    if ((v & CR0_PG) && !(s->cr0 & CR0_PG)) {
-        LOG_LIMITED(LOG_UNIMP, "cpu: paging (CR0.PG) is not implemented yet\n");
-        return cpu_raise(cpu, EXC_GP, 0, true);
+    bool enabling = (v & CR0_PG) && !(s->cr0 & CR0_PG);
+    bool disabling = !(v & CR0_PG) && (s->cr0 & CR0_PG);
+    /* Long mode activates when paging is turned on with EFER.LME set
+     * (SDM Vol. 3 9.8.5), and needs PAE; it ends when paging is turned
+     * off, which 64-bit code cannot do. */
+    if (enabling && (s->efer & EFER_LME)) {
+        if (!(s->cr4 & CR4_PAE))
+            return cpu_raise(cpu, EXC_GP, 0, true);
+        s->efer |= EFER_LMA;
     }
+    if (disabling && (s->efer & EFER_LMA)) {
+        if (cpu_is_64(cpu))
+            return cpu_raise(cpu, EXC_GP, 0, true);
+        s->efer &= ~(uint64_t)EFER_LMA;
+    }
+    if ((v ^ s->cr0) & (CR0_PG | CR0_WP | CR0_PE))
+        tlb_flush_all(&cpu->tlb);
     s->cr0 = v;
     cpu_update_mode(cpu);
     return CPU_OK;
@@ -225,6 +250,8 @@ static int write_cr4(Cpu *cpu, uint64_t v)
         return cpu_raise(cpu, EXC_GP, 0, true);
     if ((cpu->s.efer & EFER_LMA) && !(v & CR4_PAE))
         return cpu_raise(cpu, EXC_GP, 0, true);
+    if ((v ^ cpu->s.cr4) & (CR4_PGE | CR4_PAE | CR4_PSE))
+        tlb_flush_all(&cpu->tlb);
     cpu->s.cr4 = v;
     return CPU_OK;
 }
@@ -241,6 +268,7 @@ int h_MOV_TO_CR(Cpu *cpu, const DecodedInsn *d)
         if (cpu_is_64(cpu) && (v >> 52))
             return cpu_raise(cpu, EXC_GP, 0, true);
         cpu->s.cr3 = v;
+        tlb_flush_nonglobal(&cpu->tlb);
         return CPU_OK;
     case 4: return write_cr4(cpu, v);
     case 8:

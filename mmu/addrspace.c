@@ -197,6 +197,9 @@ static int map_region(AddressSpace *as, const Region *r)
     as->count++;
     as->last_hit = idx;
     as->generation++;
+    /* New bytes now answer at these addresses: code decoded there is stale. */
+    if (as->code_pages)
+        pagetrack_written(as->code_pages, r->base, r->length);
     return 0;
 }
 
@@ -240,11 +243,14 @@ int as_unmap(AddressSpace *as, uint64_t base)
     if (idx == 0 || as->regions[idx - 1].base != base)
         return -ENOENT;
     idx--;
+    uint64_t old_base = as->regions[idx].base, old_len = as->regions[idx].length;
     memmove(&as->regions[idx], &as->regions[idx + 1],
             (as->count - idx - 1) * sizeof(Region));
     as->count--;
     as->last_hit = 0;
     as->generation++;
+    if (as->code_pages)
+        pagetrack_written(as->code_pages, old_base, old_len);
     return 0;
 }
 
@@ -366,6 +372,8 @@ static void region_write(const AddressSpace *as, const Region *r,
     switch (r->kind) {
     case REGION_RAM:
         store_le(r->host + (addr - r->base), value, size);
+        if (as->code_pages && pagetrack_test(as->code_pages, addr))
+            pagetrack_written(as->code_pages, addr, size);
         break;
     case REGION_ROM:
         log_rom_write(as, r, addr);
@@ -535,6 +543,8 @@ static void write_chunk(const AddressSpace *as, const Region *r, uint64_t addr,
         log_rom_write(as, r, addr);
     } else {
         memcpy(r->host + (addr - r->base), in, n);
+        if (as->code_pages)
+            pagetrack_written(as->code_pages, addr, n);
     }
 }
 

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mmu/pagetrack.h"
+
 /* A device's handlers.  `size` is 1, 2, 4 or 8 and `offset` is relative to
  * the region base.  Reads return the value zero-extended; the dispatcher
  * never hands a device an access that crosses the end of its region. */
@@ -54,6 +56,8 @@ typedef struct AddressSpace {
     size_t last_hit;        /* index of the last region found: a cheap cache */
     uint64_t generation;    /* bumped on every map change, so caches (TLBs)
                                built from lookups know when to flush */
+    PageTracker *code_pages; /* NULL, or pages whose writes and remaps must
+                               be reported (self-modifying code) */
 } AddressSpace;
 
 /* `size` bounds the space: 1 << 16 for ports, 0 for the full 64-bit range. */

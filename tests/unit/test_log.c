@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,6 +233,31 @@ Test(log, dash_and_null_mean_stderr, .init = cr_redirect_stderr)
     fflush(stderr);
     cr_expect_stderr_eq_str("one\ntwo\nthree\n");
     cr_expect_str_empty(slurp(path));
+    unlink(path);
+}
+
+static int open_fd_count(void)
+{
+    DIR *dir = opendir("/proc/self/fd");
+    int n = 0;
+
+    cr_assert_not_null(dir);
+    while (readdir(dir) != NULL)
+        n++;
+    closedir(dir);
+    return n;
+}
+
+Test(log, switching_files_closes_the_previous_one)
+{
+    const char *path = make_tmp_path();
+    int before = open_fd_count();
+
+    for (int i = 0; i < 20; i++)
+        cr_assert_eq(log_set_file(path), 0);
+    cr_expect_eq(open_fd_count(), before + 1, "log files leak descriptors");
+    log_close();
+    cr_expect_eq(open_fd_count(), before);
     unlink(path);
 }
 
