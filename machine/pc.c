@@ -21,6 +21,10 @@
 #include <unistd.h>
 
 #include "cpu/cpu.h"
+#include "hw/debug_exit.h"
+#include "hw/debugcon.h"
+#include "hw/port80.h"
+#include "hw/port92.h"
 #include "machine/clock.h"
 #include "machine/events.h"
 #include "mmu/addrspace.h"
@@ -44,8 +48,13 @@ struct Pc {
     Clock clock;
     EventQueue events;
     Cpu cpu;
+    DebugExit *debug_exit;
+    Debugcon *debugcon;
+    Port80 *port80;
+    Port92 *port92;
     int exit_status;
     bool exit_requested;
+    bool reset_requested;
 };
 
 /* Set by SIGINT/SIGTERM: the only process-wide state, as signals are. */
@@ -146,6 +155,53 @@ static void default_bios_path(char *buf, size_t len)
     snprintf(buf, len, "%s", PC_BIOS_SYSTEM);
 }
 
+static void on_debug_exit(void *opaque, int status)
+{
+    Pc *pc = opaque;
+    pc->exit_status = status;
+    pc->exit_requested = true;
+    pc->cpu.exit_request = 1;
+}
+
+static void on_a20(void *opaque, bool enabled)
+{
+    cpu_set_a20(&((Pc *)opaque)->cpu, enabled);
+}
+
+static void on_reset_request(void *opaque)
+{
+    Pc *pc = opaque;
+    pc->reset_requested = true;
+    pc->cpu.exit_request = 1;
+}
+
+/* The small ports every PC has (hw/): POST codes, System Control Port A,
+ * the debug console and QEMU's isa-debug-exit (always present on Vireo, so
+ * test programs need no extra option). */
+static int wire_devices(Pc *pc, char *err, size_t errlen)
+{
+    Port92Hooks hooks = { on_a20, on_reset_request, pc };
+    pc->port80 = port80_new(&pc->io);
+    pc->port92 = port92_new(&pc->io, &hooks);
+    pc->debugcon = debugcon_new(&pc->io, NULL);
+    pc->debug_exit = debug_exit_new(&pc->io, DEBUG_EXIT_PORT, 4, on_debug_exit, pc);
+    if (!pc->port80 || !pc->port92 || !pc->debugcon || !pc->debug_exit) {
+        snprintf(err, errlen, "cannot create the platform devices");
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+/* Power-on state for everything: the RESET line of the board. */
+static void pc_reset(Pc *pc)
+{
+    cpu_reset(&pc->cpu);
+    cpu_set_a20(&pc->cpu, true);
+    port80_reset(pc->port80);
+    port92_reset(pc->port92);
+    pc->reset_requested = false;
+}
+
 int pc_create(const VmConfig *cfg, Pc **out, char *err, size_t errlen)
 {
     Pc *pc = calloc(1, sizeof(*pc));
@@ -177,20 +233,34 @@ int pc_create(const VmConfig *cfg, Pc **out, char *err, size_t errlen)
     pc->cpu.time_ns = pc_time_ns;
     pc->cpu.time_opaque = &pc->clock;
     clock_set_icount_source(&pc->clock, pc_icount, &pc->cpu);
+    r = wire_devices(pc, err, errlen);
+    if (r) {
+        pc_destroy(pc);
+        return r;
+    }
+    pc_reset(pc);
     *out = pc;
     return 0;
 }
+
+/* Longest idle sleep: a signal cannot wake the input queue's condition
+ * variable safely, so the loop comes back this often to notice one. */
+#define PC_IDLE_MAX_NS 50000000
 
 /* The CPU is idle (HLT): move time on to the next timer, or wait for an
  * input event. */
 static void pc_idle(Pc *pc)
 {
+    int64_t wait = PC_IDLE_MAX_NS;
     if (pc->cfg->deterministic) {
-        if (!clock_skip_to_next_deadline(&pc->clock))
-            events_wait(&pc->events, -1);
-        return;
+        if (clock_skip_to_next_deadline(&pc->clock))
+            return;
+    } else {
+        int64_t until_timer = clock_host_wait_ns(&pc->clock);
+        if (until_timer >= 0 && until_timer < wait)
+            wait = until_timer;
     }
-    events_wait(&pc->events, clock_host_wait_ns(&pc->clock));
+    events_wait(&pc->events, wait);
 }
 
 /* A triple fault resets the machine, or ends the run with -no-reboot. */
@@ -200,7 +270,7 @@ static void pc_shutdown(Pc *pc)
         pc->exit_requested = true;
         return;
     }
-    cpu_reset(&pc->cpu);
+    pc_reset(pc);
 }
 
 int pc_run(Pc *pc)
@@ -222,7 +292,10 @@ int pc_run(Pc *pc)
             }
         }
         cpu_exec(&pc->cpu, limit);
-        if (pc->cpu.shutdown)
+        pc->cpu.exit_request = 0;
+        if (pc->reset_requested)
+            pc_reset(pc);
+        else if (pc->cpu.shutdown)
             pc_shutdown(pc);
         else if (pc->cpu.s.halted)
             pc_idle(pc);
@@ -237,6 +310,10 @@ void pc_destroy(Pc *pc)
 {
     if (!pc)
         return;
+    debug_exit_free(pc->debug_exit);
+    debugcon_free(pc->debugcon);
+    port92_free(pc->port92);
+    port80_free(pc->port80);
     if (pc->cpu.blocks)
         cpu_destroy(&pc->cpu);
     if (pc->events.ring)

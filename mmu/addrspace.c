@@ -372,7 +372,9 @@ static void region_write(const AddressSpace *as, const Region *r,
     switch (r->kind) {
     case REGION_RAM:
         store_le(r->host + (addr - r->base), value, size);
-        if (as->code_pages && pagetrack_test(as->code_pages, addr))
+        /* An access may start on an untracked page and end on a tracked one. */
+        if (as->code_pages && (pagetrack_test(as->code_pages, addr) ||
+                               pagetrack_test(as->code_pages, addr + size - 1)))
             pagetrack_written(as->code_pages, addr, size);
         break;
     case REGION_ROM:

@@ -57,16 +57,35 @@ void pagetrack_clear_all(PageTracker *t)
             memset(t->chunks[i], 0, CHUNK_PAGES / 8);
 }
 
+/* Scan only what can hold marks: pages beyond the tracked space are never
+ * marked, unallocated chunks are skipped whole, and zero bytes skip eight
+ * pages, so mapping a huge region costs little. */
 void pagetrack_written(const PageTracker *t, uint64_t addr, uint64_t len)
 {
+    const uint64_t limit = (1ull << (PAGETRACK_BITS - PAGETRACK_SHIFT)) - 1;
     if (!len || !t->notify)
         return;
-    uint64_t first = addr >> PAGETRACK_SHIFT;
-    uint64_t last = (addr + len - 1) >> PAGETRACK_SHIFT;
-    for (uint64_t page = first; page <= last; page++) {
-        if (pagetrack_test(t, page << PAGETRACK_SHIFT)) {
+    uint64_t end = addr + len - 1;
+    if (end < addr)
+        end = UINT64_MAX;
+    uint64_t page = addr >> PAGETRACK_SHIFT, last = end >> PAGETRACK_SHIFT;
+    if (last > limit)
+        last = limit;
+    while (page <= last) {
+        const uint8_t *chunk = t->chunks[page >> 18];
+        if (!chunk) {
+            page = ((page >> 18) + 1) << 18;
+            continue;
+        }
+        uint8_t bits = chunk[(page & 0x3ffff) >> 3];
+        if (!bits && (page & 7) == 0) {
+            page += 8;
+            continue;
+        }
+        if (bits & (1u << (page & 7))) {
             t->notify(t->opaque, addr, len);
             return;
         }
+        page++;
     }
 }

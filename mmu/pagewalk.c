@@ -182,7 +182,8 @@ int pagewalk(AddressSpace *mem, const PagingParams *p, uint64_t linear,
         r = walk_long(&w, frame(p, p->cr3), 39, linear, &leaf, &shift, &error);
         break;
     default:
-        out->phys = out->page_base = linear;
+        out->phys = linear;
+        out->page_base = linear & ~0xfffull;
         out->page_size = 4096;
         out->writable = out->user = out->executable = out->dirty = true;
         out->global = false;

@@ -37,7 +37,7 @@ static inline bool log_enabled(uint32_t category)
  * unknown category name. */
 int log_parse_categories(const char *list, uint32_t *mask, const char **bad);
 
-/* The "name: description" lines `-d help` prints, NULL-terminated. */
+/* The "name   description" lines `-d help` prints, NULL-terminated. */
 extern const char *const log_category_help[];
 
 /* Send log output to `path` ("-" or NULL means stderr).  Returns 0 or
