@@ -87,9 +87,13 @@ build/tests/unit-san/%: tests/unit/%.c build/libvireo-san.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_CFLAGS) -o $@ $< build/libvireo-san.a $(LDLIBS) -lcriterion
 
+# libunicorn exports QEMU's cpu_reset, and calls it through the PLT: keep
+# libvireo's symbols out of the binary's dynamic table so that Unicorn's
+# calls do not bind to Vireo's cpu_reset.
 $(DIFF_BIN): $(DIFF_SRC) build/libvireo.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $(DIFF_SRC) build/libvireo.a $(LDLIBS) -lunicorn
+	$(CC) $(ALL_CFLAGS) -o $@ $(DIFF_SRC) build/libvireo.a $(LDLIBS) -lunicorn \
+		-Wl,--exclude-libs,libvireo.a
 
 $(SST_BIN): tests/sst/sst286.c build/libvireo.a
 	@mkdir -p $(dir $@)

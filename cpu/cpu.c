@@ -76,6 +76,10 @@ void cpu_reset(Cpu *cpu)
     s->pat = 0x0007040600070406ull;
     s->apic_base = 0xfee00000ull | (1u << 11) | (1u << 8);  /* enabled, BSP */
     s->exception.vector = -1;
+    /* x87 after RESET (Vol. 3 Table 9-1): FCW 0040h, FSW 0, tag word 5555h
+     * (every register a valid +0.0); FNINIT gives 037Fh and all empty. */
+    s->fpu.fcw = 0x0040;
+    s->fpu.tags = 0xff;
     cpu->shutdown = false;
     cpu_update_mode(cpu);
     tlb_flush_all(&cpu->tlb);

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cpu/fpu/x87_state.h"
 #include "mmu/addrspace.h"
 #include "mmu/tlb.h"
 
@@ -118,7 +119,11 @@ typedef struct PendingException {
     int32_t vector;         /* -1: none */
     uint32_t error_code;
     uint8_t has_error_code;
-    uint8_t is_soft;        /* INT n / INT3 / INTO: pushes the next RIP */
+    uint8_t is_soft;        /* INT n / INT3 / INTO: pushes return_rip */
+    uint8_t pad[6];
+    uint64_t return_rip;    /* soft interrupts: the next instruction; RIP
+                               itself stays on the INT, so a fault during
+                               delivery points at it (SDM Vol. 3 6.5) */
 } PendingException;
 
 /* Architectural state: plain data, saved by snapshots, compared by the
@@ -149,6 +154,8 @@ typedef struct CpuState {
     uint8_t intr_shadow;     /* no interrupt before the next instruction
                                 (after STI, MOV SS, POP SS) */
     uint8_t pad0, pad1;
+
+    X87State fpu;            /* x87 FPU (cpu/fpu/) */
 } CpuState;
 
 /* Processor features reported by CPUID and gating instructions.  Bits use
@@ -172,6 +179,8 @@ typedef struct CpuFeatures {
 #define CPUID1_EDX_SEP     (1u << 11)
 #define CPUID1_EDX_CMOV    (1u << 15)
 #define CPUID1_EDX_CLFLUSH (1u << 19)
+#define CPUID1_EDX_FPU     (1u << 0)
+#define CPUID1_EDX_FXSR    (1u << 24)
 #define CPUID7_EBX_BMI1    (1u << 3)
 #define CPUIDX_ECX_LAHF    (1u << 0)
 #define CPUIDX_ECX_ABM     (1u << 5)     /* LZCNT */
@@ -213,6 +222,12 @@ typedef struct Cpu {
     volatile int intr_pending;
     CpuIntrAck intr_ack;
     void *intr_opaque;
+    /* FERR# output (CR0.NE = 0 error reporting, SDM Vol. 1 8.7): called
+     * with level 1 when an unmasked x87 exception becomes pending and 0
+     * when it is cleared; the board routes it to IRQ13.  NULL: unwired. */
+    void (*ferr)(void *opaque, int level);
+    void *ferr_opaque;
+    int ferr_level;           /* last level given to ferr */
 } Cpu;
 
 /* Derived execution mode, recomputed by cpu_update_mode() whenever CR0,

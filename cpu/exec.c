@@ -103,8 +103,14 @@ static void run_block(Cpu *cpu, Block *b)
     b->exec_count++;
     for (uint32_t i = 0; i < b->count; i++) {
         const DecodedInsn *d = &b->insns[i];
-        uint64_t next = insn_next_rip(cpu, d);
+        uint64_t start = cpu->s.rip, next = insn_next_rip(cpu, d);
         int r = insn_handlers[d->id](cpu, d);
+        if (r == CPU_FAULT && cpu->s.exception.is_soft) {
+            /* The handler moved RIP past the INT; keep that as the return
+             * address and point RIP back at the instruction. */
+            cpu->s.exception.return_rip = cpu->s.rip;
+            cpu->s.rip = start;
+        }
         if (r != CPU_OK && r != CPU_EXIT)
             return;   /* CPU_FAULT: delivered by the loop; CPU_RESTART */
         if (!(d->attr & DA_BRANCH))

@@ -37,6 +37,14 @@ static bool makes_double_fault(int first, int second)
     return a == CLASS_PAGE_FAULT && b != CLASS_BENIGN;
 }
 
+/* Where the interrupted program resumes: after the instruction for INT n,
+ * INT3, INTO and INT1; at RIP (the faulting instruction, or the next one
+ * for traps and external interrupts) otherwise. */
+static uint64_t event_return_rip(const Cpu *cpu, const PendingException *e)
+{
+    return e->is_soft == EXC_SOURCE_SOFT ? e->return_rip : cpu->s.rip;
+}
+
 /* ---- real mode ---------------------------------------------------------- */
 
 static int deliver_real(Cpu *cpu, const PendingException *e)
@@ -50,7 +58,7 @@ static int deliver_real(Cpu *cpu, const PendingException *e)
     uint64_t flags = cpu_get_eflags(cpu);
     if (stack_push(cpu, 2, flags) != CPU_OK ||
         stack_push(cpu, 2, cpu->s.seg[SEG_CS].selector) != CPU_OK ||
-        stack_push(cpu, 2, cpu->s.rip) != CPU_OK)
+        stack_push(cpu, 2, event_return_rip(cpu, e)) != CPU_OK)
         return CPU_FAULT;
     cpu->s.eflags &= ~(uint64_t)(F_IF | F_TF | F_AC | F_RF);
     cpu_load_seg_real(cpu, SEG_CS, (uint16_t)(entry >> 16));
@@ -249,7 +257,7 @@ static int deliver_protected(Cpu *cpu, const PendingException *e)
     }
     if (r == CPU_OK) r = frame_push(&f, cpu_get_eflags(cpu));
     if (r == CPU_OK) r = frame_push(&f, cpu->s.seg[SEG_CS].selector);
-    if (r == CPU_OK) r = frame_push(&f, cpu->s.rip);
+    if (r == CPU_OK) r = frame_push(&f, event_return_rip(cpu, e));
     if (r == CPU_OK && e->has_error_code) r = frame_push(&f, e->error_code);
     if (r != CPU_OK)
         return CPU_FAULT;
@@ -304,7 +312,8 @@ void cpu_deliver(Cpu *cpu, PendingException e)
         }
         if (e.is_soft == EXC_SOURCE_EXCEPTION &&
             makes_double_fault(e.vector, nested.vector))
-            e = (PendingException){ EXC_DF, 0, 1, EXC_SOURCE_EXCEPTION };
+            e = (PendingException){ .vector = EXC_DF, .has_error_code = 1,
+                                    .is_soft = EXC_SOURCE_EXCEPTION };
         else
             e = nested;
     }
@@ -317,5 +326,6 @@ void cpu_deliver_pending(Cpu *cpu)
 
 void cpu_deliver_external(Cpu *cpu, int vector)
 {
-    cpu_deliver(cpu, (PendingException){ vector, 0, 0, EXC_SOURCE_EXTERNAL });
+    cpu_deliver(cpu, (PendingException){ .vector = vector,
+                                         .is_soft = EXC_SOURCE_EXTERNAL });
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "frontends/chardev.h"
 #include "frontends/options.h"
 #include "machine/config.h"
 #include "machine/pc.h"
@@ -31,18 +32,71 @@ static int apply_logging(const VmConfig *cfg, char *err, size_t errlen)
     return rc;
 }
 
+#define MAX_BACKENDS 8
+
+/* Ctrl-A x on a terminal backend. */
+static void quit_from_terminal(void *opaque)
+{
+    pc_request_quit(opaque);
+}
+
+/* Open the backend for `spec` and attach it; returns 0 or -errno with the
+ * reason in err, prefixed with the option it came from. */
+static int open_backend(Pc *pc, const char *option, const char *spec,
+                        EventQueue *q, unsigned unit, CharBackend **out,
+                        char *err, size_t errlen)
+{
+    char why[400];
+    int rc = chardev_open(spec, q, unit, out, why, sizeof(why));
+    if (rc < 0) {
+        snprintf(err, errlen, "%s: %s", option, why);
+        return rc;
+    }
+    chardev_set_quit_hook(*out, quit_from_terminal, pc);
+    return 0;
+}
+
+/* The serial ports get their -serial backends; without -serial, COM1 goes
+ * to the terminal (there is no graphical console yet), as with QEMU's
+ * -nographic.  The debug console is output only. */
+static int attach_backends(Pc *pc, const VmConfig *cfg, CharBackend **cbs,
+                           unsigned *count, char *err, size_t errlen)
+{
+    for (unsigned i = 0; i < pc_serial_count(pc); i++) {
+        const char *spec = i < cfg->serial_count ? cfg->serial[i] : "mon:stdio";
+        if (open_backend(pc, "-serial", spec, pc_event_queue(pc), i,
+                         &cbs[*count], err, errlen) < 0)
+            return -1;
+        pc_attach_serial(pc, i, cbs[(*count)++]);
+    }
+    if (cfg->debugcon) {
+        if (open_backend(pc, "-debugcon", cfg->debugcon, NULL, 0, &cbs[*count],
+                         err, errlen) < 0)
+            return -1;
+        pc_attach_debugcon(pc, cbs[(*count)++]);
+    }
+    return 0;
+}
+
 static int run_machine(const VmConfig *cfg)
 {
     char err[512];
     Pc *pc = NULL;
-    int status;
+    CharBackend *backends[MAX_BACKENDS];
+    unsigned count = 0;
+    int status = EXIT_SETUP;
 
     if (pc_create(cfg, &pc, err, sizeof(err)) < 0) {
         fprintf(stderr, "vireo: %s\n", err);
         return EXIT_SETUP;
     }
-    status = pc_run(pc);
+    if (attach_backends(pc, cfg, backends, &count, err, sizeof(err)) < 0)
+        fprintf(stderr, "vireo: %s\n", err);
+    else
+        status = pc_run(pc);
     pc_destroy(pc);
+    while (count > 0)
+        chardev_close(backends[--count]);
     return status;
 }
 

@@ -1064,10 +1064,10 @@ static const OptionSpec option_table[] = {
       "no window; the serial port goes to the terminal" },
     { "display", NULL, "TYPE", true, opt_display,
       "none (sdl, curses: not implemented yet)" },
-    { "serial", NULL, "DEV", false, opt_serial,
+    { "serial", NULL, "DEV", true, opt_serial,
       "serial port (up to 4): stdio, null, none, pty, file:PATH, "
       "tcp:[HOST]:PORT[,server][,nowait], mon:stdio" },
-    { "debugcon", NULL, "DEV", false, opt_debugcon,
+    { "debugcon", NULL, "DEV", true, opt_debugcon,
       "debug console; same DEV syntax as -serial" },
     { "vnc", NULL, "DISPLAY", false, NULL, "VNC server" },
     { "monitor", NULL, "DEV", false, NULL, "human monitor" },

@@ -23,6 +23,10 @@ struct CharBackend {
     void (*close)(CharBackend *cb);
     /* Modem control from the guest (DTR/RTS), for backends that care. */
     void (*set_modem)(CharBackend *cb, int dtr, int rts);
+    /* Flow control: the reader may post input bytes until it has posted
+     * `limit` in total; the board raises the limit as the device drains,
+     * so a large paste waits in the host instead of being dropped. */
+    void (*set_input_limit)(CharBackend *cb, uint64_t limit);
     const char *name;   /* the user's spec, e.g. "file:serial.log" */
 };
 

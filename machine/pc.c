@@ -4,9 +4,10 @@
  * Memory layout follows QEMU's i440FX machine, which Debian's SeaBIOS is
  * built for: RAM from 0 up to the PCI hole (at most 3 GiB when the guest
  * has 3.5 GiB or more, the rest above 4 GiB); the legacy VGA window at
- * 0xA0000-0xBFFFF; the firmware image at the top of 4 GiB with its last
- * 128 KiB also visible at 0xE0000-0xFFFFF, as the chipset decodes it after
- * reset.  Devices of the platform are added in hw/ and wired here.
+ * 0xA0000-0xBFFFF; 0xC0000-0xFFFFF belongs to the i440FX's PAM logic
+ * (shadow RAM or the firmware's last 128 KiB); the firmware image sits at
+ * the top of 4 GiB.  Devices are wired in pc_devices.c, what the firmware
+ * reads is set up in pc_firmware.c.
  */
 #include "machine/pc.h"
 
@@ -20,14 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cpu/cpu.h"
-#include "hw/debug_exit.h"
-#include "hw/debugcon.h"
-#include "hw/port80.h"
-#include "hw/port92.h"
-#include "machine/clock.h"
-#include "machine/events.h"
-#include "mmu/addrspace.h"
+#include "machine/pc_internal.h"
 #include "util/log.h"
 
 #define PC_BIOS_NAME "bios-256k.bin"
@@ -35,27 +29,7 @@
 #define PC_BIOS_MAX (16u << 20)
 #define PC_LOWMEM_LIMIT 0xe0000000ull   /* above this, the PCI hole */
 #define PC_LOWMEM_SPLIT 0xc0000000ull   /* lowmem when RAM reaches the hole */
-#define PC_HIGHMEM_BASE 0x100000000ull
 #define PC_SLICE_INSNS 100000           /* instructions between device checks */
-
-struct Pc {
-    const VmConfig *cfg;
-    uint8_t *ram;
-    uint64_t ram_size, lowmem;
-    uint8_t *bios;
-    size_t bios_size;
-    AddressSpace mem, io;
-    Clock clock;
-    EventQueue events;
-    Cpu cpu;
-    DebugExit *debug_exit;
-    Debugcon *debugcon;
-    Port80 *port80;
-    Port92 *port92;
-    int exit_status;
-    bool exit_requested;
-    bool reset_requested;
-};
 
 /* Set by SIGINT/SIGTERM: the only process-wide state, as signals are. */
 static volatile sig_atomic_t quit_signal;
@@ -116,12 +90,7 @@ static int map_memory(Pc *pc, char *err, size_t errlen)
         return -ENOMEM;
     }
     uint64_t low = pc->lowmem;
-    uint8_t *bios_alias = pc->bios + pc->bios_size - 0x20000;
     int r = as_map_ram(&pc->mem, "ram-below-vga", 0, low < 0xa0000 ? low : 0xa0000, pc->ram);
-    if (!r && low > 0xc0000)
-        r = as_map_ram(&pc->mem, "ram-option-roms", 0xc0000, 0x20000, pc->ram + 0xc0000);
-    if (!r)
-        r = as_map_rom(&pc->mem, "bios-isa", 0xe0000, 0x20000, bios_alias);
     if (!r && low > 0x100000)
         r = as_map_ram(&pc->mem, "ram-low", 0x100000, low - 0x100000, pc->ram + 0x100000);
     if (!r && size > low)
@@ -155,51 +124,13 @@ static void default_bios_path(char *buf, size_t len)
     snprintf(buf, len, "%s", PC_BIOS_SYSTEM);
 }
 
-static void on_debug_exit(void *opaque, int status)
-{
-    Pc *pc = opaque;
-    pc->exit_status = status;
-    pc->exit_requested = true;
-    pc->cpu.exit_request = 1;
-}
-
-static void on_a20(void *opaque, bool enabled)
-{
-    cpu_set_a20(&((Pc *)opaque)->cpu, enabled);
-}
-
-static void on_reset_request(void *opaque)
-{
-    Pc *pc = opaque;
-    pc->reset_requested = true;
-    pc->cpu.exit_request = 1;
-}
-
-/* The small ports every PC has (hw/): POST codes, System Control Port A,
- * the debug console and QEMU's isa-debug-exit (always present on Vireo, so
- * test programs need no extra option). */
-static int wire_devices(Pc *pc, char *err, size_t errlen)
-{
-    Port92Hooks hooks = { on_a20, on_reset_request, pc };
-    pc->port80 = port80_new(&pc->io);
-    pc->port92 = port92_new(&pc->io, &hooks);
-    pc->debugcon = debugcon_new(&pc->io, NULL);
-    pc->debug_exit = debug_exit_new(&pc->io, DEBUG_EXIT_PORT, 4, on_debug_exit, pc);
-    if (!pc->port80 || !pc->port92 || !pc->debugcon || !pc->debug_exit) {
-        snprintf(err, errlen, "cannot create the platform devices");
-        return -ENOMEM;
-    }
-    return 0;
-}
-
 /* Power-on state for everything: the RESET line of the board. */
 static void pc_reset(Pc *pc)
 {
     cpu_reset(&pc->cpu);
     cpu_set_a20(&pc->cpu, true);
-    port80_reset(pc->port80);
-    port92_reset(pc->port92);
-    pc->reset_requested = false;
+    pc_devices_reset(pc);
+    atomic_store(&pc->reset_requested, false);
 }
 
 int pc_create(const VmConfig *cfg, Pc **out, char *err, size_t errlen)
@@ -233,7 +164,9 @@ int pc_create(const VmConfig *cfg, Pc **out, char *err, size_t errlen)
     pc->cpu.time_ns = pc_time_ns;
     pc->cpu.time_opaque = &pc->clock;
     clock_set_icount_source(&pc->clock, pc_icount, &pc->cpu);
-    r = wire_devices(pc, err, errlen);
+    r = pc_devices_create(pc, err, errlen);
+    if (!r)
+        r = pc_firmware_setup(pc, err, errlen);
     if (r) {
         pc_destroy(pc);
         return r;
@@ -267,7 +200,7 @@ static void pc_idle(Pc *pc)
 static void pc_shutdown(Pc *pc)
 {
     if (pc->cfg->no_reboot) {
-        pc->exit_requested = true;
+        atomic_store(&pc->exit_requested, true);
         return;
     }
     pc_reset(pc);
@@ -278,8 +211,9 @@ int pc_run(Pc *pc)
     signal(SIGINT, on_quit_signal);
     signal(SIGTERM, on_quit_signal);
     clock_resume(&pc->clock);
-    while (!pc->exit_requested && !quit_signal) {
+    while (!atomic_load(&pc->exit_requested) && !quit_signal) {
         events_deliver(&pc->events, pc->cpu.s.icount);
+        pc_devices_poll(pc);
         clock_run_timers(&pc->clock);
         uint64_t limit = pc->cpu.s.icount + PC_SLICE_INSNS;
         if (pc->cfg->deterministic) {
@@ -293,7 +227,7 @@ int pc_run(Pc *pc)
         }
         cpu_exec(&pc->cpu, limit);
         pc->cpu.exit_request = 0;
-        if (pc->reset_requested)
+        if (atomic_load(&pc->reset_requested))
             pc_reset(pc);
         else if (pc->cpu.shutdown)
             pc_shutdown(pc);
@@ -310,10 +244,7 @@ void pc_destroy(Pc *pc)
 {
     if (!pc)
         return;
-    debug_exit_free(pc->debug_exit);
-    debugcon_free(pc->debugcon);
-    port92_free(pc->port92);
-    port80_free(pc->port80);
+    pc_devices_destroy(pc);
     if (pc->cpu.blocks)
         cpu_destroy(&pc->cpu);
     if (pc->events.ring)

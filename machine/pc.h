@@ -10,7 +10,9 @@
 
 #include <stddef.h>
 
+#include "machine/chardev.h"
 #include "machine/config.h"
+#include "machine/events.h"
 
 typedef struct Pc Pc;
 
@@ -23,6 +25,22 @@ int pc_create(const VmConfig *cfg, Pc **out, char *err, size_t errlen);
  * power-off; isa-debug-exit's (v << 1) | 1). */
 int pc_run(Pc *pc);
 
+/* Free the board.  Host backends attached below are not closed: their
+ * owner (main.c) closes them after this. */
 void pc_destroy(Pc *pc);
+
+/* Host inputs for the board's devices are posted here. */
+EventQueue *pc_event_queue(Pc *pc);
+
+/* How many serial ports the board has (one per -serial, at least one). */
+unsigned pc_serial_count(const Pc *pc);
+
+/* Connect a host backend to COM(index+1) or to the debug console (which
+ * exists only when -debugcon was given).  Returns 0 or -EINVAL. */
+int pc_attach_serial(Pc *pc, unsigned index, CharBackend *cb);
+int pc_attach_debugcon(Pc *pc, CharBackend *cb);
+
+/* Any thread: stop the machine as if powered off (the Ctrl-A x escape). */
+void pc_request_quit(Pc *pc);
 
 #endif

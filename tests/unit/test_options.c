@@ -234,10 +234,10 @@ Test(options, no_arguments_keeps_defaults)
 
 Test(options, two_dashes_work_too)
 {
-    EXPECT_RUN("--m", "256M", "--nographic", "--no-reboot");
+    EXPECT_RUN("--m", "256M", "--nographic", "--serial", "stdio");
     cr_assert_eq(cfg.ram_bytes, 256 * MiB);
     cr_assert(cfg.nographic);
-    cr_assert(cfg.no_reboot);
+    cr_assert_str_eq(cfg.serial[0], "stdio");
 }
 
 Test(options, unknown_option)
@@ -600,8 +600,7 @@ Test(options, serial_forms)
 
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
         config_free(&cfg);
-        /* Parsed and stored, then refused until the UART exists. */
-        EXPECT_ERROR("-serial: not implemented yet", "-serial", ok[i]);
+        EXPECT_RUN("-serial", ok[i]);
         cr_assert_eq(cfg.serial_count, 1);
         cr_assert_str_eq(cfg.serial[0], ok[i]);
     }
@@ -609,11 +608,10 @@ Test(options, serial_forms)
 
 Test(options, serial_up_to_four)
 {
-    /* Four ports already configured (the parser stops at the first
-     * -serial while the UART is not implemented, so fill them in). */
-    for (int i = 0; i < 4; i++)
-        cfg.serial[i] = strdup("null");
-    cfg.serial_count = 4;
+    EXPECT_RUN("-serial", "stdio", "-serial", "null", "-serial", "pty",
+               "-serial", "file:x");
+    cr_assert_eq(cfg.serial_count, 4);
+    cr_assert_str_eq(cfg.serial[3], "file:x");
     EXPECT_ERROR("-serial: too many serial ports (at most 4)", "-serial", "null");
 }
 
@@ -645,8 +643,10 @@ Test(options, serial_errors)
 
 Test(options, debugcon)
 {
-    EXPECT_ERROR("-debugcon: not implemented yet", "-debugcon", "file:debug.log");
+    EXPECT_RUN("-debugcon", "file:debug.log");
     cr_assert_str_eq(cfg.debugcon, "file:debug.log");
+    EXPECT_RUN("-debugcon", "stdio");
+    cr_assert_str_eq(cfg.debugcon, "stdio");
     EXPECT_ERROR("-debugcon: unknown character device 'foo'", "-debugcon", "foo");
 }
 
@@ -821,16 +821,18 @@ Test(options, recognised_but_not_implemented)
 Test(options, full_command_line)
 {
     EXPECT_RUN("-M", "pc", "-m", "1G", "-smp", "1", "-bios", "bios.bin",
-               "-nographic", "-no-reboot",
+               "-nographic", "-serial", "mon:stdio", "-no-reboot",
                "-accel", "tcg,jit=off", "-d", "int", "-D", "log.txt",
-               "-icount", "shift=3");
+               "-debugcon", "file:dbg.txt", "-icount", "shift=3");
     cr_assert_eq(cfg.ram_bytes, GiB);
     cr_assert_str_eq(cfg.bios, "bios.bin");
     cr_assert(cfg.nographic);
+    cr_assert_str_eq(cfg.serial[0], "mon:stdio");
     cr_assert(cfg.no_reboot);
     cr_assert_not(cfg.jit);
     cr_assert_eq(cfg.log_mask, LOG_INT);
     cr_assert_str_eq(cfg.log_file, "log.txt");
+    cr_assert_str_eq(cfg.debugcon, "file:dbg.txt");
     cr_assert(cfg.deterministic);
     cr_assert_eq(cfg.icount_shift, 3);
 }

@@ -1,0 +1,86 @@
+/* The pc board's internals, shared by machine/pc.c (memory, run loop),
+ * machine/pc_devices.c (device wiring) and machine/pc_firmware.c (what
+ * the firmware reads: CMOS and fw_cfg). */
+#ifndef VIREO_MACHINE_PC_INTERNAL_H
+#define VIREO_MACHINE_PC_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cpu/cpu.h"
+#include "hw/acpi_pm.h"
+#include "hw/debug_exit.h"
+#include "hw/debugcon.h"
+#include "hw/fw_cfg.h"
+#include "hw/i440fx.h"
+#include "hw/i8254.h"
+#include "hw/i8259.h"
+#include "hw/mc146818.h"
+#include "hw/pci.h"
+#include "hw/piix.h"
+#include "hw/port80.h"
+#include "hw/port92.h"
+#include "hw/uart16550.h"
+#include "machine/chardev.h"
+#include "machine/clock.h"
+#include "machine/config.h"
+#include "machine/events.h"
+#include "machine/pc.h"
+#include "mmu/addrspace.h"
+
+#define PC_MAX_SERIAL 4
+#define PC_HIGHMEM_BASE 0x100000000ull
+
+/* Who drives an ISA IRQ input: the levels are ORed, as on the board where
+ * several open-collector sources share a line. */
+enum { PC_IRQ_SRC_ISA, PC_IRQ_SRC_PCI, PC_IRQ_SRC_SCI, PC_IRQ_SRC_COUNT };
+
+struct Pc {
+    const VmConfig *cfg;
+    uint8_t *ram;
+    uint64_t ram_size, lowmem;
+    uint8_t *bios;
+    size_t bios_size;
+    AddressSpace mem, io;
+    Clock clock;
+    EventQueue events;
+    Cpu cpu;
+
+    I8259Pair *pic;
+    I8254 *pit;
+    MC146818 *rtc;
+    Uart *uart[PC_MAX_SERIAL];
+    CharBackend *serial[PC_MAX_SERIAL];
+    uint64_t serial_delivered[PC_MAX_SERIAL];  /* bytes given to the UART */
+    unsigned uart_count;
+    Debugcon *debugcon;
+    CharBackend *debugcon_backend;
+    DebugExit *debug_exit;
+    Port80 *port80;
+    Port92 *port92;
+    PciBus *pci;
+    I440fx *i440fx;
+    Piix *piix;
+    AcpiPm *acpi;
+    FwCfg *fw_cfg;
+    uint8_t irq_sources[16];   /* bit per PC_IRQ_SRC_* */
+
+    int exit_status;
+    atomic_bool exit_requested;
+    atomic_bool reset_requested;
+};
+
+/* pc_devices.c */
+int pc_devices_create(Pc *pc, char *err, size_t errlen);
+void pc_devices_reset(Pc *pc);
+void pc_devices_destroy(Pc *pc);
+/* Move queued host input into the devices and re-open the flow-control
+ * windows of their backends. */
+void pc_devices_poll(Pc *pc);
+
+/* pc_firmware.c: the CMOS bytes and fw_cfg items SeaBIOS reads. */
+int pc_firmware_setup(Pc *pc, char *err, size_t errlen);
+
+#endif
