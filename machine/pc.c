@@ -128,7 +128,6 @@ static void default_bios_path(char *buf, size_t len)
 static void pc_reset(Pc *pc)
 {
     cpu_reset(&pc->cpu);
-    cpu_set_a20(&pc->cpu, true);
     pc_devices_reset(pc);
     atomic_store(&pc->reset_requested, false);
 }

@@ -2,6 +2,7 @@
  * same order on every run, so snapshots and replays line up):
  *
  *   8259 pair -> CPU INTR;  8254 -> IRQ0;  MC146818 -> IRQ8;
+ *   8042 keyboard controller -> IRQ1 (keyboard), IRQ12 (mouse);
  *   16550 UARTs COM1..COM4 -> IRQ4/3/4/3;  port 0x80, port 0x92 (A20);
  *   debug console 0xE9/0x402;  isa-debug-exit 0xF4;
  *   PCI: i440FX 00:00.0 (PAM owns 0xC0000-0xFFFFF), PIIX3 00:01.0 (PIRQ
@@ -81,9 +82,25 @@ static void on_debug_exit(void *opaque, int status)
     pc->cpu.exit_request = 1;
 }
 
-static void on_a20(void *opaque, bool enabled)
+/* Port 0x92 and the keyboard controller's output port both drive A20;
+ * the gate is open when either says so. */
+static void on_a20_port92(void *opaque, bool enabled)
 {
-    cpu_set_a20(&((Pc *)opaque)->cpu, enabled);
+    Pc *pc = opaque;
+    pc->a20_port92 = enabled;
+    cpu_set_a20(&pc->cpu, pc->a20_port92 || pc->a20_kbc);
+}
+
+static void on_a20_kbc(void *opaque, bool enabled)
+{
+    Pc *pc = opaque;
+    pc->a20_kbc = enabled;
+    cpu_set_a20(&pc->cpu, pc->a20_port92 || pc->a20_kbc);
+}
+
+static void on_kbc_reset(void *opaque)
+{
+    request_reset(opaque);
 }
 
 static void on_port92_reset(void *opaque)
@@ -114,7 +131,8 @@ static void on_sleep(void *opaque, unsigned type)
 
 static int create_isa(Pc *pc)
 {
-    Port92Hooks hooks = { on_a20, on_port92_reset, pc };
+    Port92Hooks hooks = { on_a20_port92, on_port92_reset, pc };
+    I8042Hooks kbc_hooks = { on_a20_kbc, on_kbc_reset, pc };
     pc->pic = i8259_pair_new(&pc->io, irq_line(cpu_intr, pc, 0));
     if (!pc->pic)
         return -ENOMEM;
@@ -130,6 +148,10 @@ static int create_isa(Pc *pc)
     pc->debug_exit = debug_exit_new(&pc->io, DEBUG_EXIT_PORT, 4, on_debug_exit, pc);
     if (!pc->pit || !pc->rtc || !pc->port80 || !pc->port92 || !pc->debug_exit)
         return -ENOMEM;
+    int r = i8042_new(&pc->io, isa_irq(pc, 1, PC_IRQ_SRC_ISA),
+                      isa_irq(pc, 12, PC_IRQ_SRC_ISA), &kbc_hooks, &pc->kbc);
+    if (r)
+        return r;
     for (unsigned i = 0; i < pc->uart_count; i++) {
         pc->uart[i] = uart_new(&pc->io, uart_bases[i],
                                isa_irq(pc, uart_irqs[i], PC_IRQ_SRC_ISA),
@@ -192,6 +214,8 @@ int pc_devices_create(Pc *pc, char *err, size_t errlen)
         return r;
     }
     events_set_sink(&pc->events, EVENT_SERIAL_RX, serial_sink, pc);
+    events_set_sink(&pc->events, EVENT_KEY, i8042_input_event, pc->kbc);
+    events_set_sink(&pc->events, EVENT_MOUSE, i8042_input_event, pc->kbc);
     return 0;
 }
 
@@ -202,6 +226,7 @@ void pc_devices_reset(Pc *pc)
     mc146818_reset(pc->rtc);
     port80_reset(pc->port80);
     port92_reset(pc->port92);
+    i8042_reset(pc->kbc);
     for (unsigned i = 0; i < pc->uart_count; i++)
         uart_reset(pc->uart[i]);
     pci_bus_reset(pc->pci);
@@ -233,6 +258,7 @@ void pc_devices_destroy(Pc *pc)
     for (unsigned i = 0; i < PC_MAX_SERIAL; i++)
         uart_free(pc->uart[i]);
     debug_exit_free(pc->debug_exit);
+    i8042_free(pc->kbc);
     port92_free(pc->port92);
     port80_free(pc->port80);
     mc146818_free(pc->rtc);

@@ -14,6 +14,7 @@
 #include "hw/debug_exit.h"
 #include "hw/debugcon.h"
 #include "hw/fw_cfg.h"
+#include "hw/i8042.h"
 #include "hw/i440fx.h"
 #include "hw/i8254.h"
 #include "hw/i8259.h"
@@ -60,6 +61,8 @@ struct Pc {
     DebugExit *debug_exit;
     Port80 *port80;
     Port92 *port92;
+    I8042 *kbc;
+    bool a20_port92, a20_kbc;  /* the A20 gate is the OR of both */
     PciBus *pci;
     I440fx *i440fx;
     Piix *piix;
