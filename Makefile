@@ -24,7 +24,7 @@ SAN_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g -fno-omit-frame-pointer \
 
 # Every module except the program entry point goes into one library that
 # the tests link against.  Host-specific code lives under jit/<host>/.
-CORE_DIRS := util mmu cpu jit hw machine frontends
+CORE_DIRS := util mmu cpu cpu/fpu cpu/sse jit hw machine frontends
 CORE_SRC  := $(filter-out frontends/main.c,$(foreach d,$(CORE_DIRS),$(wildcard $(d)/*.c)))
 ifeq ($(HOST_ARCH),x86_64)
 CORE_SRC  += $(wildcard jit/x86_64/*.c)
@@ -43,6 +43,12 @@ UNIT_SAN  := $(UNIT_SRC:tests/unit/%.c=build/tests/unit-san/%)
 DIFF_SRC  := $(wildcard tests/diff/*.c)
 DIFF_BIN  := build/tests/diff/diff_unicorn
 SST_BIN   := build/tests/sst/sst286
+X87_SRC   := $(wildcard tests/diff/x87/*.c)
+X87_BIN   := build/tests/diff/x87_host
+SIMD_SRC  := $(wildcard tests/diff/simd_int/*.c)
+SIMD_BIN  := build/tests/diff/simd_int_host
+SSE_SRC   := $(wildcard tests/diff/sse/*.c)
+SSE_BIN   := build/tests/diff/sse_host
 
 ROMS      := build/roms/bios-256k.bin build/roms/vgabios-stdvga.bin
 
@@ -95,6 +101,21 @@ $(DIFF_BIN): $(DIFF_SRC) build/libvireo.a
 	$(CC) $(ALL_CFLAGS) -o $@ $(DIFF_SRC) build/libvireo.a $(LDLIBS) -lunicorn \
 		-Wl,--exclude-libs,libvireo.a
 
+# The x87 harness: Vireo's x87 against the host's (tests/diff/x87/).
+$(X87_BIN): $(X87_SRC) tests/diff/x87/x87diff.h build/libvireo.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $(X87_SRC) build/libvireo.a $(LDLIBS)
+
+# The MMX/SSE integer harness: Vireo against the host CPU (tests/diff/simd_int/).
+$(SIMD_BIN): $(SIMD_SRC) tests/diff/simd_int/simddiff.h build/libvireo.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $(SIMD_SRC) build/libvireo.a $(LDLIBS)
+
+# The SSE floating-point harness: Vireo against the host CPU (tests/diff/sse/).
+$(SSE_BIN): $(SSE_SRC) tests/diff/sse/ssediff.h build/libvireo.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $(SSE_SRC) build/libvireo.a $(LDLIBS)
+
 $(SST_BIN): tests/sst/sst286.c build/libvireo.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< build/libvireo.a $(LDLIBS)
@@ -102,7 +123,11 @@ $(SST_BIN): tests/sst/sst286.c build/libvireo.a
 unit: $(UNIT_BIN) $(UNIT_SAN)
 
 TEST_BINS := build/vireo $(ROMS) $(UNIT_BIN) $(UNIT_SAN) \
-	$(if $(DIFF_SRC),$(DIFF_BIN)) $(if $(wildcard tests/sst/sst286.c),$(SST_BIN))
+	$(if $(DIFF_SRC),$(DIFF_BIN)) $(if $(wildcard tests/sst/sst286.c),$(SST_BIN)) \
+	$(if $(X87_SRC),$(X87_BIN))
+
+TEST_BINS += $(if $(SIMD_SRC),$(SIMD_BIN))
+TEST_BINS += $(if $(SSE_SRC),$(SSE_BIN))
 
 test: deps
 	@$(MAKE) --no-print-directory $(TEST_BINS)

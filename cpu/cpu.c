@@ -21,7 +21,15 @@ void cpu_default_features(CpuFeatures *f)
                    (1u << 6) /* PAE */ | CPUID1_EDX_CX8 | CPUID1_EDX_SEP |
                    (1u << 13) /* PGE */ | CPUID1_EDX_CMOV |
                    (1u << 17) /* PSE-36 */ | CPUID1_EDX_CLFLUSH;
+    f->leaf1_edx |= CPUID1_EDX_FPU | CPUID1_EDX_FXSR;   /* cpu/fpu/ */
     f->leaf1_ecx = CPUID1_ECX_CX16 | CPUID1_ECX_POPCNT | CPUID1_ECX_MOVBE;
+    /* cpu/sse/ integer: MMX, SSSE3 and SSE4.2 are integer-only extensions. */
+    f->leaf1_edx |= CPUID1_EDX_MMX;
+    f->leaf1_ecx |= CPUID1_ECX_SSSE3 | CPUID1_ECX_SSE42;
+    /* cpu/sse/ floating point: SSE, SSE2, SSE3, SSE4.1 (with the integer
+     * bits above: x86-64-v2). */
+    f->leaf1_edx |= CPUID1_EDX_SSE | CPUID1_EDX_SSE2;
+    f->leaf1_ecx |= CPUID1_ECX_SSE3 | CPUID1_ECX_SSE41;
     f->ext1_edx = CPUIDX_EDX_SYSCALL | (1u << 20) /* NX */ | CPUIDX_EDX_RDTSCP |
                   CPUIDX_EDX_LM;
     f->ext1_ecx = CPUIDX_ECX_LAHF | CPUIDX_ECX_ABM;
@@ -80,6 +88,7 @@ void cpu_reset(Cpu *cpu)
      * (every register a valid +0.0); FNINIT gives 037Fh and all empty. */
     s->fpu.fcw = 0x0040;
     s->fpu.tags = 0xff;
+    s->sse.mxcsr = MXCSR_RESET;
     cpu->shutdown = false;
     cpu_update_mode(cpu);
     tlb_flush_all(&cpu->tlb);

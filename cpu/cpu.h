@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "cpu/fpu/x87_state.h"
+#include "cpu/sse/sse_state.h"
 #include "mmu/addrspace.h"
 #include "mmu/tlb.h"
 
@@ -156,6 +157,7 @@ typedef struct CpuState {
     uint8_t pad0, pad1;
 
     X87State fpu;            /* x87 FPU (cpu/fpu/) */
+    SseState sse;            /* XMM registers and MXCSR (cpu/sse/) */
 } CpuState;
 
 /* Processor features reported by CPUID and gating instructions.  Bits use
@@ -171,16 +173,25 @@ typedef struct CpuFeatures {
 #define CPU_PHYS_BITS 40
 
 /* CPUID feature bits the decoder gates on. */
+#define CPUID1_ECX_SSE3    (1u << 0)
 #define CPUID1_ECX_CX16    (1u << 13)
 #define CPUID1_ECX_MOVBE   (1u << 22)
 #define CPUID1_ECX_POPCNT  (1u << 23)
+#define CPUID1_ECX_TSC_DEADLINE (1u << 24) /* likewise */
 #define CPUID1_EDX_TSC     (1u << 4)
 #define CPUID1_EDX_CX8     (1u << 8)
+#define CPUID1_EDX_APIC    (1u << 9)     /* set while an APIC is attached */
 #define CPUID1_EDX_SEP     (1u << 11)
 #define CPUID1_EDX_CMOV    (1u << 15)
 #define CPUID1_EDX_CLFLUSH (1u << 19)
 #define CPUID1_EDX_FPU     (1u << 0)
 #define CPUID1_EDX_FXSR    (1u << 24)
+#define CPUID1_EDX_MMX     (1u << 23)
+#define CPUID1_EDX_SSE     (1u << 25)
+#define CPUID1_EDX_SSE2    (1u << 26)
+#define CPUID1_ECX_SSSE3   (1u << 9)
+#define CPUID1_ECX_SSE41   (1u << 19)
+#define CPUID1_ECX_SSE42   (1u << 20)
 #define CPUID7_EBX_BMI1    (1u << 3)
 #define CPUIDX_ECX_LAHF    (1u << 0)
 #define CPUIDX_ECX_ABM     (1u << 5)     /* LZCNT */
@@ -198,6 +209,24 @@ typedef int64_t (*CpuTimeSource)(void *opaque);
  * issues plug in here): the INTR line is a level in `intr_pending`; when the
  * CPU can take it, it calls `intr_ack` for the vector. */
 typedef int (*CpuIntrAck)(void *opaque);
+
+/* The local APIC, when the board attaches one (cpu/ does not include hw/:
+ * the board fills this table with thin wrappers around hw/lapic.h).  With
+ * an APIC, `intr_pending` is the APIC's INTR output (the board's
+ * set_cpu_intr hook drives it; `has_interrupt` is the same level, asked
+ * on demand) and the INTA cycle is `ack`; CR8 is the TPR; IA32_APIC_BASE
+ * writes and IA32_TSC_DEADLINE go to the APIC; CPUID reports the APIC and
+ * TSC-deadline bits. */
+typedef struct CpuApicOps {
+    uint8_t (*get_tpr)(void *apic);              /* MOV from CR8: TPR[7:4] */
+    void (*set_tpr)(void *apic, uint8_t cr8);     /* MOV to CR8 */
+    void (*set_base)(void *apic, uint64_t msr);   /* WRMSR IA32_APIC_BASE */
+    uint64_t (*read_tsc_deadline)(void *apic);    /* RDMSR 0x6E0 */
+    void (*write_tsc_deadline)(void *apic, uint64_t deadline,
+                               uint64_t tsc_now); /* WRMSR 0x6E0 */
+    bool (*has_interrupt)(void *apic);            /* INTR level */
+    int (*ack)(void *apic);                       /* INTA: the vector */
+} CpuApicOps;
 
 typedef struct Cpu {
     CpuState s;
@@ -222,6 +251,11 @@ typedef struct Cpu {
     volatile int intr_pending;
     CpuIntrAck intr_ack;
     void *intr_opaque;
+    /* The local APIC: NULL ops for a CPU without one (the 8259 then
+     * drives intr_pending and intr_ack directly). */
+    const CpuApicOps *apic_ops;
+    void *apic;
+    uint32_t apic_id;         /* initial APIC ID, CPUID 1 EBX[31:24] */
     /* FERR# output (CR0.NE = 0 error reporting, SDM Vol. 1 8.7): called
      * with level 1 when an unmasked x87 exception becomes pending and 0
      * when it is cleared; the board routes it to IRQ13.  NULL: unwired. */

@@ -10,7 +10,7 @@
 #include "cpu/cpuid.h"
 #include "cpu/insn.h"
 
-#define MAX_BASIC_LEAF 0x7u
+#define MAX_BASIC_LEAF 0x16u
 #define MAX_EXT_LEAF 0x80000008u
 #define CPU_SIGNATURE 0x000306a9u
 
@@ -28,16 +28,21 @@ void cpu_cpuid(const Cpu *cpu, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
     switch (leaf) {
     case 0: {
         static const int order[4] = { 1, 3, 2, 0 };  /* EBX, EDX, ECX */
-        out[0] = MAX_BASIC_LEAF;
         put_string(out, "GenuineIntel\0\0\0\0", order);
+        out[0] = MAX_BASIC_LEAF;   /* after: put_string's 4th word is EAX */
         break;
     }
     case 1:
         out[0] = CPU_SIGNATURE;
-        /* CLFLUSH line size 8 (x 8 = 64 bytes), one logical processor. */
-        out[1] = (8u << 8) | (1u << 16);
+        /* CLFLUSH line size 8 (x 8 = 64 bytes), one logical processor,
+         * the initial APIC ID. */
+        out[1] = (8u << 8) | (1u << 16) | (cpu->apic_id << 24);
         out[2] = f->leaf1_ecx;
         out[3] = f->leaf1_edx;
+        if (cpu->apic_ops) {
+            out[2] |= CPUID1_ECX_TSC_DEADLINE;
+            out[3] |= CPUID1_EDX_APIC;
+        }
         break;
     case 7:
         if (subleaf == 0) {
@@ -45,6 +50,19 @@ void cpu_cpuid(const Cpu *cpu, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
             out[2] = f->leaf7_ecx;
             out[3] = f->leaf7_edx;
         }
+        break;
+    case 0x15:
+        /* TSC/crystal ratio 1/1 and a 1 GHz crystal: the TSC counts
+         * virtual ns (cpu/msr.c).  Linux also takes the crystal as the
+         * APIC timer's clock, which hw/lapic.c runs at 1 GHz too. */
+        out[0] = 1;
+        out[1] = 1;
+        out[2] = 1000000000u;
+        break;
+    case 0x16:
+        out[0] = 1000;   /* base MHz */
+        out[1] = 1000;   /* maximum MHz */
+        out[2] = 1000;   /* bus (reference) MHz */
         break;
     case 0x80000000:
         out[0] = MAX_EXT_LEAF;

@@ -40,6 +40,9 @@ enum {
     O_M, O_Ob, O_Ov, O_Ap,
     O_Sw, O_ES, O_CS, O_SS, O_DS, O_FS, O_GS,
     O_Cy, O_Dy, O_Ry,
+    /* SIMD (SDM Vol. 2 A.2.1): V/W/U are XMM (reg, reg-or-mem, reg only),
+     * P/Q/N the same for MMX, whose register numbers ignore REX. */
+    O_Vx, O_Wx, O_Ux, O_Pq, O_Qq, O_Nq,
 };
 
 enum {
@@ -50,7 +53,10 @@ enum {
     A_CMOV = 1u << 11, A_CX8 = 1u << 12, A_CX16 = 1u << 13,
     A_RDTSCP = 1u << 14, A_SEP = 1u << 15, A_SYSCALL = 1u << 16,
     A_LAHF64 = 1u << 17, A_MOVBE = 1u << 18, A_CLFLUSH = 1u << 19,
-    A_FEATURES = 0xfff00u,
+    A_FXSR = 1u << 20, A_SSE3 = 1u << 21,
+    A_MMX = 1u << 22, A_SSE = 1u << 23, A_SSE2 = 1u << 24, A_SSSE3 = 1u << 25,
+    A_SSE41 = 1u << 26, A_SSE42 = 1u << 27,
+    A_FEATURES = 0xfffff00u,
 };
 
 typedef struct OpcodeRow {
@@ -90,6 +96,7 @@ static bool spec_uses_modrm(uint8_t spec)
     switch (spec) {
     case O_Eb: case O_Ev: case O_Ew: case O_Ed: case O_Gb: case O_Gv:
     case O_Gw: case O_M: case O_Sw: case O_Cy: case O_Dy: case O_Ry:
+    case O_Vx: case O_Wx: case O_Ux: case O_Pq: case O_Qq: case O_Nq:
         return true;
     default:
         return false;
@@ -157,6 +164,14 @@ static bool feature_enabled(uint32_t attr, uint32_t mode, const CpuFeatures *f)
     if ((attr & A_SYSCALL) && !(f->ext1_edx & CPUIDX_EDX_SYSCALL)) return false;
     if ((attr & A_MOVBE) && !(f->leaf1_ecx & CPUID1_ECX_MOVBE)) return false;
     if ((attr & A_CLFLUSH) && !(f->leaf1_edx & CPUID1_EDX_CLFLUSH)) return false;
+    if ((attr & A_FXSR) && !(f->leaf1_edx & CPUID1_EDX_FXSR)) return false;
+    if ((attr & A_SSE3) && !(f->leaf1_ecx & CPUID1_ECX_SSE3)) return false;
+    if ((attr & A_MMX) && !(f->leaf1_edx & CPUID1_EDX_MMX)) return false;
+    if ((attr & A_SSE) && !(f->leaf1_edx & CPUID1_EDX_SSE)) return false;
+    if ((attr & A_SSE2) && !(f->leaf1_edx & CPUID1_EDX_SSE2)) return false;
+    if ((attr & A_SSSE3) && !(f->leaf1_ecx & CPUID1_ECX_SSSE3)) return false;
+    if ((attr & A_SSE41) && !(f->leaf1_ecx & CPUID1_ECX_SSE41)) return false;
+    if ((attr & A_SSE42) && !(f->leaf1_ecx & CPUID1_ECX_SSE42)) return false;
     if ((attr & A_LAHF64) && (mode & CPU_MODE_SIZE_MASK) == CPU_MODE_CODE64 &&
         !(f->ext1_ecx & CPUIDX_ECX_LAHF))
         return false;
@@ -506,6 +521,22 @@ static bool decode_operand(DecodedInsn *d, OperandCtx *c, int i, uint8_t spec)
     case O_Ry:
         set_reg(d, i, OPK_REG, c->rm);
         return true;
+    case O_Vx: set_reg(d, i, OPK_XMM, c->reg); return true;
+    case O_Wx:
+        if (c->mem) d->kind[i] = OPK_MEM;
+        else set_reg(d, i, OPK_XMM, c->rm);
+        return true;
+    case O_Ux:
+        set_reg(d, i, OPK_XMM, c->rm);
+        return !c->mem;
+    case O_Pq: set_reg(d, i, OPK_MMX, c->reg & 7); return true;
+    case O_Qq:
+        if (c->mem) d->kind[i] = OPK_MEM;
+        else set_reg(d, i, OPK_MMX, c->rm & 7);
+        return true;
+    case O_Nq:
+        set_reg(d, i, OPK_MMX, c->rm & 7);
+        return !c->mem;
     default:
         return false;
     }

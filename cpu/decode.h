@@ -35,6 +35,8 @@ enum {
     OPK_SREG,    /* segment register number in reg[i] */
     OPK_CREG,    /* control register number in reg[i] */
     OPK_DREG,    /* debug register number in reg[i] */
+    OPK_XMM,     /* XMM register number in reg[i] */
+    OPK_MMX,     /* MMX register number (0-7) in reg[i] */
 };
 
 /* Prefix bits seen, in DecodedInsn.pfx. */

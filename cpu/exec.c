@@ -126,9 +126,17 @@ static void run_block(Cpu *cpu, Block *b)
  * Returns true if one was delivered. */
 static bool take_interrupt(Cpu *cpu, bool shadow)
 {
-    if (shadow || !cpu->intr_pending || !(cpu->s.eflags & F_IF) || !cpu->intr_ack)
+    if (shadow || !cpu->intr_pending || !(cpu->s.eflags & F_IF))
         return false;
-    int vector = cpu->intr_ack(cpu->intr_opaque);
+    /* With a local APIC, INTA goes to it: it hands out its own vector or,
+     * for ExtINT, runs the 8259's INTA (hw/lapic.c). */
+    int vector;
+    if (cpu->apic_ops)
+        vector = cpu->apic_ops->ack(cpu->apic);
+    else if (cpu->intr_ack)
+        vector = cpu->intr_ack(cpu->intr_opaque);
+    else
+        return false;
     if (vector < 0)
         return false;
     cpu_deliver_external(cpu, vector);
@@ -154,8 +162,17 @@ uint64_t cpu_exec(Cpu *cpu, uint64_t icount_limit)
         if (cpu->s.halted)
             break;
         Block *b = find_block(cpu);
-        if (b)
+        if (!b)
+            continue;
+        if (shadow && cpu->intr_pending && (cpu->s.eflags & F_IF)) {
+            /* STI/MOV SS shadow with an interrupt waiting: run just the one
+             * shadowed instruction, then take it (SDM Vol. 3 6.8.3). */
+            cpu->icount_limit = cpu->s.icount + 1;
             run_block(cpu, b);
+            cpu->icount_limit = icount_limit;
+        } else {
+            run_block(cpu, b);
+        }
     }
     return cpu->s.icount - start;
 }

@@ -117,6 +117,10 @@ int mem_write(Cpu *cpu, int seg, uint64_t offset, unsigned size, uint64_t v);
  * anything. */
 int mem_check_write(Cpu *cpu, int seg, uint64_t offset, unsigned size);
 
+/* The checks of an access (segmentation, paging, with their faults) but
+ * no access: for CLFLUSH, PREFETCHW-like hints and probes. */
+int mem_probe(Cpu *cpu, int seg, uint64_t offset, unsigned size, int access);
+
 /* Linear-address access for system structures (IDT, GDT, TSS).  `system`
  * accesses use supervisor privilege whatever the CPL. */
 int mem_read_linear(Cpu *cpu, uint64_t linear, unsigned size, uint64_t *v,

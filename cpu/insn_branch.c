@@ -380,10 +380,12 @@ int h_RETF(Cpu *cpu, const DecodedInsn *d)
 
 /* ---- software interrupts ----------------------------------------------- */
 
-/* INT n in virtual-8086 mode with IOPL < 3 goes to the monitor as #GP(0)
- * (SDM INT n pseudo-code; Vol. 3 20.3.3).  With CR4.VME the TSS
- * redirection bitmap could send it to the 8086 handler instead; we treat
- * every vector as "bit set", which is the monitor's path.
+/* INT n in virtual-8086 mode (SDM INT n pseudo-code, Vol. 3 20.3.3 and
+ * Table 20-2): with IOPL < 3 it goes to the monitor as #GP(0); INT3, INTO
+ * and INT1 are not IOPL-sensitive.  With CR4.VME the TSS redirection
+ * bitmap may instead send INT n to the 8086 handler through the V86 IVT
+ * (methods 5 and 6); we treat every vector as "bit set" (methods 3 and 4:
+ * #GP with IOPL < 3, the protected-mode handler with IOPL = 3).
  * TODO(system): the redirection bitmap. */
 int h_INT(Cpu *cpu, const DecodedInsn *d)
 {
@@ -411,13 +413,15 @@ int h_INTO(Cpu *cpu, const DecodedInsn *d)
     return cpu_raise_soft(cpu, EXC_OF);
 }
 
-/* INT1 (ICEBP, F1) raises #DB as a trap after the instruction.  It is not
- * subject to the gate-DPL check of INT n (SDM INT n: "INT1 ... does not
- * do the DPL check"); delivery treats is_soft as "push the next RIP". */
+/* INT1 (ICEBP, F1) raises #DB as a trap after the instruction.  The SDM
+ * exempts it from the gate-DPL check of INT n/INT3/INTO, but
+ * cpu_raise_soft() has no way to say so: delivery checks the DPL as for
+ * INT n (a kernel's #DB gate has DPL 0, so user-mode ICEBP gets #GP where
+ * hardware delivers #DB).  Reported as a contract gap. */
 int h_INT1(Cpu *cpu, const DecodedInsn *d)
 {
     cpu->s.rip = insn_next_rip(cpu, d);
-    return cpu_raise_soft(cpu, EXC_DB);
+    return cpu_raise(cpu, EXC_DB, 0, false);
 }
 
 /* ---- IRET -------------------------------------------------------------- */

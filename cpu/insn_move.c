@@ -338,8 +338,9 @@ int h_FENCE(Cpu *cpu, const DecodedInsn *d)
 
 /* CLFLUSH: no cache to flush, but the access is checked like a byte read
  * (SDM CLFLUSH: "treated as a byte load", faults as such). */
+/* CLFLUSH faults as a byte read would, but touches no memory: with no
+ * cache to flush, the checks are all there is to do. */
 int h_CLFLUSH(Cpu *cpu, const DecodedInsn *d)
 {
-    uint64_t v;
-    return mem_read(cpu, d->seg, insn_ea(cpu, d), 1, &v);
+    return mem_probe(cpu, d->seg, insn_ea(cpu, d), 1, ACCESS_READ);
 }

@@ -19,8 +19,8 @@ static uint64_t slot_below(const Cpu *cpu, unsigned k, unsigned size)
     return (reg_read(cpu, R_SP, w) - (uint64_t)k * size) & size_mask(w);
 }
 
-/* SP as it is after `bytes` were pushed: the stack width's low bits
- * change, the rest of the register is kept as a push would keep it. */
+/* Commit a new stack pointer at the stack width: with a 16-bit stack only
+ * SP changes and the upper bits of ESP/RSP stay, as for a single push. */
 static void sp_commit(Cpu *cpu, uint64_t new_sp)
 {
     reg_write(cpu, R_SP, stack_width(cpu), new_sp & size_mask(stack_width(cpu)));
@@ -136,9 +136,7 @@ int h_PUSHF(Cpu *cpu, const DecodedInsn *d)
 static uint64_t popf_mask(const Cpu *cpu, unsigned osize)
 {
     uint64_t mask = POPF_BITS;
-    unsigned cpl = cpu_cpl(cpu);
-    if (cpu_is_real(cpu))
-        cpl = 0;
+    unsigned cpl = cpu_cpl(cpu);   /* 0 in real mode, 3 in V86 mode */
     if (cpl > 0)
         mask &= ~(uint64_t)F_IOPL;
     if (cpl > eflags_iopl(cpu))
@@ -215,6 +213,9 @@ int h_ENTER(Cpu *cpu, const DecodedInsn *d)
     if ((rc = mem_write(cpu, SEG_SS, slot_below(cpu, 1, size), size,
                         reg_read(cpu, R_BP, size))) != CPU_OK)
         return rc;
+    /* The copies are read as the SDM orders them, between the stores; a
+     * read fault there leaves only dead bytes below SP (registers are
+     * untouched), which is all a restartable fault needs. */
     for (unsigned i = 1; i < level; i++) {
         uint64_t v;
         if ((rc = mem_read(cpu, SEG_SS, (bp - (uint64_t)i * size) & wm, size, &v)) != CPU_OK)

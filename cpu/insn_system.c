@@ -6,6 +6,7 @@
  */
 #include "cpu/block.h"
 #include "cpu/cpuid.h"
+#include "cpu/fpu/x87.h"
 #include "cpu/insn.h"
 #include "util/log.h"
 
@@ -84,10 +85,13 @@ int h_STI(Cpu *cpu, const DecodedInsn *d)
 {
     if (iopl_check(cpu) != CPU_OK)
         return CPU_FAULT;
-    /* Interrupts stay blocked until after the next instruction. */
-    if (!(cpu->s.eflags & F_IF))
+    /* Interrupts stay blocked until after the next instruction; setting
+     * IF ends the block so that the loop sees the window (cpu/exec.c). */
+    if (!(cpu->s.eflags & F_IF)) {
         cpu->s.intr_shadow = 1;
-    cpu->s.eflags |= F_IF;
+        cpu->s.eflags |= F_IF;
+        return CPU_EXIT;
+    }
     return CPU_OK;
 }
 
@@ -168,9 +172,7 @@ int h_RDPMC(Cpu *cpu, const DecodedInsn *d)
 
 int h_FWAIT(Cpu *cpu, const DecodedInsn *d)
 {
-    if ((cpu->s.cr0 & (CR0_MP | CR0_TS)) == (CR0_MP | CR0_TS))
-        return cpu_raise(cpu, EXC_NM, 0, false);
-    return CPU_OK;
+    return x87_fwait(cpu);   /* #NM, then a pending x87 exception: #MF */
 }
 
 int h_CLTS(Cpu *cpu, const DecodedInsn *d)
@@ -183,9 +185,17 @@ int h_CLTS(Cpu *cpu, const DecodedInsn *d)
 
 int h_INVD(Cpu *cpu, const DecodedInsn *d) { return require_cpl0(cpu); }
 int h_WBINVD(Cpu *cpu, const DecodedInsn *d) { return require_cpl0(cpu); }
-int h_MONITOR(Cpu *cpu, const DecodedInsn *d) { return require_cpl0(cpu); }
+/* MONITOR and MWAIT are #UD unless CPUID.01H:ECX.MONITOR[bit 3] is
+ * reported, and #UD (not #GP) at CPL > 0 (SDM MONITOR, MWAIT). */
+static int monitor_check(Cpu *cpu)
+{
+    if (!(cpu->features.leaf1_ecx & (1u << 3)) || cpu_cpl(cpu) != 0)
+        return cpu_raise(cpu, EXC_UD, 0, false);
+    return CPU_OK;
+}
+int h_MONITOR(Cpu *cpu, const DecodedInsn *d) { return monitor_check(cpu); }
 /* MWAIT returns at once: a wake-up "event" may always occur (SDM). */
-int h_MWAIT(Cpu *cpu, const DecodedInsn *d) { return require_cpl0(cpu); }
+int h_MWAIT(Cpu *cpu, const DecodedInsn *d) { return monitor_check(cpu); }
 int h_INVLPG(Cpu *cpu, const DecodedInsn *d)
 {
     if (require_cpl0(cpu) != CPU_OK)
@@ -274,6 +284,12 @@ int h_MOV_TO_CR(Cpu *cpu, const DecodedInsn *d)
     case 8:
         if (v & ~0xfull)
             return cpu_raise(cpu, EXC_GP, 0, true);
+        if (cpu->apic_ops) {
+            /* CR8 is the APIC's TPR[7:4]; a lower priority may let a
+             * pending interrupt in after this instruction: end the block. */
+            cpu->apic_ops->set_tpr(cpu->apic, (uint8_t)v);
+            return CPU_EXIT;
+        }
         cpu->s.cr8 = v;
         return CPU_OK;
     default:
@@ -292,7 +308,9 @@ int h_MOV_FROM_CR(Cpu *cpu, const DecodedInsn *d)
     case 2: v = s->cr2; break;
     case 3: v = s->cr3; break;
     case 4: v = s->cr4; break;
-    case 8: v = s->cr8; break;
+    case 8:
+        v = cpu->apic_ops ? cpu->apic_ops->get_tpr(cpu->apic) : s->cr8;
+        break;
     default: return cpu_raise(cpu, EXC_UD, 0, false);
     }
     reg_write(cpu, d->reg[0], cpu_is_64(cpu) ? 8 : 4, v);

@@ -260,6 +260,17 @@ int mem_check_write(Cpu *cpu, int seg, uint64_t offset, unsigned size)
     return translate_access(cpu, linear, size, ACCESS_WRITE, false, e, &n);
 }
 
+int mem_probe(Cpu *cpu, int seg, uint64_t offset, unsigned size, int access)
+{
+    uint64_t linear;
+    TlbEntry *e[2];
+    unsigned n;
+    int r = segment_linear(cpu, seg, offset, size, access, &linear);
+    if (r != CPU_OK)
+        return r;
+    return translate_access(cpu, linear, size, access, false, e, &n);
+}
+
 int mem_read_linear(Cpu *cpu, uint64_t linear, unsigned size, uint64_t *v,
                     bool system)
 {

@@ -1,12 +1,14 @@
 /* Model-specific registers (SDM Vol. 4) that the core implements.
  * Unknown MSRs raise #GP(0), as on hardware, so guests probing with
- * rdmsr_safe see the truth. */
+ * rdmsr_safe see the truth.  IA32_TSC_DEADLINE exists only while a local
+ * APIC is attached (Cpu.apic_ops); IA32_APIC_BASE writes are forwarded to
+ * it. */
 #include "cpu/cpuid.h"
 #include "cpu/insn.h"
 #include "util/log.h"
 
 enum {
-    MSR_TSC = 0x10, MSR_APIC_BASE = 0x1b, MSR_SYSENTER_CS = 0x174,
+    MSR_TSC = 0x10, MSR_APIC_BASE = 0x1b, MSR_TSC_DEADLINE = 0x6e0, MSR_SYSENTER_CS = 0x174,
     MSR_SYSENTER_ESP = 0x175, MSR_SYSENTER_EIP = 0x176, MSR_MISC_ENABLE = 0x1a0,
     MSR_PAT = 0x277, MSR_EFER = 0xc0000080, MSR_STAR = 0xc0000081,
     MSR_LSTAR = 0xc0000082, MSR_CSTAR = 0xc0000083, MSR_SFMASK = 0xc0000084,
@@ -59,10 +61,16 @@ int cpu_rdmsr(Cpu *cpu, uint32_t index, uint64_t *v)
     case MSR_GS_BASE: *v = s->seg[SEG_GS].base; return 0;
     case MSR_KERNEL_GS_BASE: *v = s->kernel_gs_base; return 0;
     case MSR_TSC_AUX: *v = s->tsc_aux; return 0;
+    case MSR_TSC_DEADLINE:
+        if (!cpu->apic_ops)
+            break;
+        *v = cpu->apic_ops->read_tsc_deadline(cpu->apic);
+        return 0;
     default:
-        LOG_LIMITED(LOG_UNIMP, "cpu: rdmsr of unknown MSR %#x\n", index);
-        return -1;
+        break;
     }
+    LOG_LIMITED(LOG_UNIMP, "cpu: rdmsr of unknown MSR %#x\n", index);
+    return -1;
 }
 
 int cpu_wrmsr(Cpu *cpu, uint32_t index, uint64_t v)
@@ -70,7 +78,16 @@ int cpu_wrmsr(Cpu *cpu, uint32_t index, uint64_t v)
     CpuState *s = &cpu->s;
     switch (index) {
     case MSR_TSC: s->tsc_offset = v - (cpu_tsc(cpu) - s->tsc_offset); return 0;
-    case MSR_APIC_BASE: s->apic_base = v & ~0x6ffull; return 0;
+    case MSR_APIC_BASE:
+        s->apic_base = v & ~0x6ffull;
+        if (cpu->apic_ops)
+            cpu->apic_ops->set_base(cpu->apic, s->apic_base);
+        return 0;
+    case MSR_TSC_DEADLINE:
+        if (!cpu->apic_ops)
+            break;
+        cpu->apic_ops->write_tsc_deadline(cpu->apic, v, cpu_tsc(cpu));
+        return 0;
     case MSR_SYSENTER_CS: s->sysenter_cs = v & 0xffff; return 0;
     case MSR_SYSENTER_ESP:
         if (!is_canonical(v)) return -1;
@@ -94,8 +111,9 @@ int cpu_wrmsr(Cpu *cpu, uint32_t index, uint64_t v)
     case MSR_SFMASK: s->sfmask = v & 0xffffffffull; return 0;
     case MSR_TSC_AUX: s->tsc_aux = v & 0xffffffffull; return 0;
     default:
-        LOG_LIMITED(LOG_UNIMP, "cpu: wrmsr of unknown MSR %#x (value %#llx)\n",
-                    index, (unsigned long long)v);
-        return -1;
+        break;
     }
+    LOG_LIMITED(LOG_UNIMP, "cpu: wrmsr of unknown MSR %#x (value %#llx)\n",
+                index, (unsigned long long)v);
+    return -1;
 }

@@ -1004,6 +1004,11 @@ static OptionsResult opt_log_file(Parser *p, const char *arg)
     return store_string(p, &p->cfg->log_file, arg);
 }
 
+static OptionsResult opt_screendump(Parser *p, const char *arg)
+{
+    return store_string(p, &p->cfg->screendump, arg);
+}
+
 static OptionsResult opt_help(Parser *p, const char *arg)
 {
     print_usage(p->out);
@@ -1080,6 +1085,8 @@ static const OptionSpec option_table[] = {
     SECTION("Debugging"),
     { "d", NULL, "LIST", true, opt_log, "log categories (-d help lists them)" },
     { "D", NULL, "FILE", true, opt_log_file, "log to FILE instead of stderr" },
+    { "screendump", NULL, "FILE", true, opt_screendump,
+      "when the machine stops, write the VGA text screen to FILE" },
     { "S", NULL, NULL, false, NULL, "do not start the CPU at startup" },
     { "s", NULL, NULL, false, NULL, "same as -gdb tcp::1234" },
     { "gdb", NULL, "DEV", false, NULL, "gdb stub" },

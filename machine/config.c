@@ -41,6 +41,7 @@ void config_free(VmConfig *cfg)
     for (unsigned i = 0; i < CONFIG_MAX_SERIAL; i++)
         free(cfg->serial[i]);
     free(cfg->log_file);
+    free(cfg->screendump);
     free(cfg->debugcon);
     config_defaults(cfg);
 }

@@ -46,6 +46,8 @@ typedef struct VmConfig {
     unsigned icount_shift;
     uint32_t log_mask;           /* -d */
     char *log_file;              /* -D */
+    char *screendump;            /* -screendump: the VGA text screen is
+                                    written here when the machine stops */
     char *debugcon;              /* -debugcon */
 } VmConfig;
 

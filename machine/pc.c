@@ -25,7 +25,6 @@
 #include "util/log.h"
 
 #define PC_BIOS_NAME "bios-256k.bin"
-#define PC_BIOS_SYSTEM "/usr/share/seabios/bios-256k.bin"
 #define PC_BIOS_MAX (16u << 20)
 #define PC_LOWMEM_LIMIT 0xe0000000ull   /* above this, the PCI hole */
 #define PC_LOWMEM_SPLIT 0xc0000000ull   /* lowmem when RAM reaches the hole */
@@ -49,8 +48,13 @@ static uint64_t pc_icount(void *opaque)
     return ((Cpu *)opaque)->s.icount;
 }
 
+/* The chipset aliases the firmware's last 128 KiB below 1 MiB. */
+#define PC_BIOS_ALIAS (128u << 10)
+
 /* Read the firmware image whole; its size must be a multiple of 64 KiB
- * (the chipset decodes it at the top of 4 GiB). */
+ * (the chipset decodes it at the top of 4 GiB).  An image smaller than the
+ * 128 KiB alias sits at the end of a 128 KiB buffer filled with 0xFF, as
+ * an erased flash part would read. */
 static int load_bios(Pc *pc, const char *path, char *err, size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -66,14 +70,20 @@ static int load_bios(Pc *pc, const char *path, char *err, size_t errlen)
         close(fd);
         return -EINVAL;
     }
-    pc->bios_size = (size_t)st.st_size;
+    size_t image = (size_t)st.st_size;
+    pc->bios_size = image < PC_BIOS_ALIAS ? PC_BIOS_ALIAS : image;
     pc->bios = malloc(pc->bios_size);
-    ssize_t got = pc->bios ? read(fd, pc->bios, pc->bios_size) : -1;
+    ssize_t got = -1;
+    if (pc->bios) {
+        memset(pc->bios, 0xff, pc->bios_size - image);
+        got = read(fd, pc->bios + pc->bios_size - image, image);
+    }
     close(fd);
-    if (got != (ssize_t)pc->bios_size) {
+    if (got != (ssize_t)image) {
         snprintf(err, errlen, "cannot read firmware '%s'", path);
         return -EIO;
     }
+    pc->bios_image = image;
     return 0;
 }
 
@@ -96,8 +106,8 @@ static int map_memory(Pc *pc, char *err, size_t errlen)
     if (!r && size > low)
         r = as_map_ram(&pc->mem, "ram-high", PC_HIGHMEM_BASE, size - low, pc->ram + low);
     if (!r)
-        r = as_map_rom(&pc->mem, "bios", PC_HIGHMEM_BASE - pc->bios_size,
-                       pc->bios_size, pc->bios);
+        r = as_map_rom(&pc->mem, "bios", PC_HIGHMEM_BASE - pc->bios_image,
+                       pc->bios_image, pc->bios + pc->bios_size - pc->bios_image);
     if (r) {
         snprintf(err, errlen, "cannot lay out guest memory: %s", strerror(-r));
         return r;
@@ -105,9 +115,7 @@ static int map_memory(Pc *pc, char *err, size_t errlen)
     return 0;
 }
 
-/* The bundled firmware: roms/ next to the executable (build/roms/ for
- * build/vireo), else the copy Debian's seabios package installs. */
-static void default_bios_path(char *buf, size_t len)
+void pc_rom_path(const char *name, char *buf, size_t len)
 {
     char exe[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -116,12 +124,12 @@ static void default_bios_path(char *buf, size_t len)
         char *slash = strrchr(exe, '/');
         if (slash) {
             *slash = 0;
-            snprintf(buf, len, "%s/roms/%s", exe, PC_BIOS_NAME);
+            snprintf(buf, len, "%s/roms/%s", exe, name);
             if (access(buf, R_OK) == 0)
                 return;
         }
     }
-    snprintf(buf, len, "%s", PC_BIOS_SYSTEM);
+    snprintf(buf, len, "/usr/share/seabios/%s", name);
 }
 
 /* Power-on state for everything: the RESET line of the board. */
@@ -144,7 +152,7 @@ int pc_create(const VmConfig *cfg, Pc **out, char *err, size_t errlen)
     as_init(&pc->mem, "memory", 0);
     as_init(&pc->io, "io", 1u << 16);
     char bios[4200];
-    default_bios_path(bios, sizeof(bios));
+    pc_rom_path(PC_BIOS_NAME, bios, sizeof(bios));
     int r = load_bios(pc, cfg->bios ? cfg->bios : bios, err, errlen);
     if (!r)
         r = map_memory(pc, err, errlen);
@@ -226,14 +234,22 @@ int pc_run(Pc *pc)
         }
         cpu_exec(&pc->cpu, limit);
         pc->cpu.exit_request = 0;
-        if (atomic_load(&pc->reset_requested))
-            pc_reset(pc);
+        if (atomic_load(&pc->reset_requested)) {
+            /* -no-reboot: a reset the guest asks for ends the run, as on
+             * QEMU. */
+            if (pc->cfg->no_reboot)
+                atomic_store(&pc->exit_requested, true);
+            else
+                pc_reset(pc);
+        }
         else if (pc->cpu.shutdown)
             pc_shutdown(pc);
         else if (pc->cpu.s.halted)
             pc_idle(pc);
     }
     clock_pause(&pc->clock);
+    if (pc->cfg->screendump)
+        pc_write_screendump(pc, pc->cfg->screendump);
     if (quit_signal)
         fprintf(stderr, "vireo: terminated by signal %d\n", (int)quit_signal);
     return pc->exit_status;

@@ -6,7 +6,8 @@
  *   16550 UARTs COM1..COM4 -> IRQ4/3/4/3;  port 0x80, port 0x92 (A20);
  *   debug console 0xE9/0x402;  isa-debug-exit 0xF4;
  *   PCI: i440FX 00:00.0 (PAM owns 0xC0000-0xFFFFF), PIIX3 00:01.0 (PIRQ
- *   routing, ELCR, 0xCF9), PIIX4 PM 00:01.3 (SCI -> IRQ9, S5 -> power off);
+ *   routing, ELCR, 0xCF9), PIIX4 PM 00:01.3 (SCI -> IRQ9, S5 -> power off),
+ *   VGA with Bochs VBE 00:02.0 (Debian's vgabios-stdvga.bin in its ROM BAR);
  *   fw_cfg 0x510-0x51B.
  *
  * ISA IRQ inputs are the OR of their sources (ISA device, PCI PIRQ, SCI).
@@ -164,7 +165,13 @@ static int create_isa(Pc *pc)
     return 0;
 }
 
-static int create_pci(Pc *pc)
+/* The VGA BIOS: roms/ next to the executable, else Debian's copy. */
+static void vga_rom_path(char *buf, size_t len)
+{
+    pc_rom_path("vgabios-stdvga.bin", buf, len);
+}
+
+static int create_pci(Pc *pc, char *err, size_t errlen)
 {
     int r = pci_bus_new(&pc->mem, &pc->io, &pc->pci);
     if (r)
@@ -188,6 +195,11 @@ static int create_pci(Pc *pc)
         (r = acpi_pm_new(pc->pci, &ac, &pm)))
         return r;
     pc->acpi = pm;
+    char rom[4200];
+    vga_rom_path(rom, sizeof(rom));
+    if ((r = vga_new(pc->pci, &pc->mem, &pc->io, &pc->clock, rom, &pc->vga,
+                     err, errlen)))
+        return r;
     return fw_cfg_new(&pc->io, &pc->mem, &pc->fw_cfg);
 }
 
@@ -206,11 +218,14 @@ int pc_devices_create(Pc *pc, char *err, size_t errlen)
     pc->uart_count = pc->cfg->serial_count ? pc->cfg->serial_count : 1;
     if (pc->uart_count > PC_MAX_SERIAL)
         pc->uart_count = PC_MAX_SERIAL;
+    err[0] = 0;
     int r = create_isa(pc);
     if (!r)
-        r = create_pci(pc);
+        r = create_pci(pc, err, errlen);
     if (r) {
-        snprintf(err, errlen, "cannot create the platform devices: %s", strerror(-r));
+        if (!err[0])
+            snprintf(err, errlen, "cannot create the platform devices: %s",
+                     strerror(-r));
         return r;
     }
     events_set_sink(&pc->events, EVENT_SERIAL_RX, serial_sink, pc);
@@ -233,6 +248,7 @@ void pc_devices_reset(Pc *pc)
     i440fx_reset(pc->i440fx);
     piix_reset(pc->piix);
     acpi_pm_reset(pc->acpi);
+    vga_reset(pc->vga);
     fw_cfg_reset(pc->fw_cfg);
 }
 
@@ -250,6 +266,7 @@ void pc_devices_destroy(Pc *pc)
     /* Reverse order of creation; the devices go before their backends,
      * which main.c closes after pc_destroy. */
     fw_cfg_free(pc->fw_cfg);
+    vga_free(pc->vga);
     acpi_pm_free(pc->acpi);
     piix_free(pc->piix);
     i440fx_free(pc->i440fx);
@@ -302,4 +319,18 @@ void pc_request_quit(Pc *pc)
     atomic_store(&pc->exit_requested, true);
     pc->cpu.exit_request = 1;
     events_kick(&pc->events);
+}
+
+void pc_write_screendump(Pc *pc, const char *path)
+{
+    char text[16384];
+    vga_text_dump(pc->vga, text, sizeof(text));
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "vireo: -screendump: cannot write '%s': %s\n", path,
+                strerror(errno));
+        return;
+    }
+    fputs(text, f);
+    fclose(f);
 }

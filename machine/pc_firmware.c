@@ -48,9 +48,10 @@ static void setup_cmos(Pc *pc)
     mc146818_set_cmos(rtc, CMOS_MEM4G + 1, (uint8_t)(above4g >> 8));
     mc146818_set_cmos(rtc, CMOS_MEM4G + 2, (uint8_t)(above4g >> 16));
     mc146818_set_cmos(rtc, CMOS_CPUS, (uint8_t)(pc->cfg->cpus ? pc->cfg->cpus - 1 : 0));
-    /* Boot order: disk (2), then CD-ROM (3), then floppy (1). */
-    mc146818_set_cmos(rtc, CMOS_BOOT_12, 0x32);
-    mc146818_set_cmos(rtc, CMOS_BOOT_3, 0x10);
+    /* Boot order as QEMU's default "cad": disk (2), floppy (1), CD-ROM (3);
+     * bit 0 of 0x38 clear keeps the floppy boot-signature check. */
+    mc146818_set_cmos(rtc, CMOS_BOOT_12, 0x12);
+    mc146818_set_cmos(rtc, CMOS_BOOT_3, 0x30);
 }
 
 /* One e820 entry as fw_cfg's "etc/e820" carries it: little-endian
@@ -82,6 +83,10 @@ static int setup_fw_cfg(Pc *pc)
     if (!r) r = fw_cfg_add_u16(fw, FW_CFG_BOOT_MENU, 0);
     if (!r) r = fw_cfg_add_bytes(fw, FW_CFG_NUMA, &numa_nodes, sizeof(numa_nodes));
     if (!r) r = fw_cfg_add_file(fw, "etc/e820", e820, n);
+    /* QEMU's default -boot reboot-timeout: -1, never retry after a failed
+     * boot (SeaBIOS reads it as a little-endian integer). */
+    static const uint8_t no_retry[4] = { 0xff, 0xff, 0xff, 0xff };
+    if (!r) r = fw_cfg_add_file(fw, "etc/boot-fail-wait", no_retry, sizeof(no_retry));
     return r;
 }
 

@@ -24,6 +24,7 @@
 #include "hw/port80.h"
 #include "hw/port92.h"
 #include "hw/uart16550.h"
+#include "hw/vga.h"
 #include "machine/chardev.h"
 #include "machine/clock.h"
 #include "machine/config.h"
@@ -43,7 +44,8 @@ struct Pc {
     uint8_t *ram;
     uint64_t ram_size, lowmem;
     uint8_t *bios;
-    size_t bios_size;
+    size_t bios_size;          /* the buffer: the image, at least 128 KiB */
+    size_t bios_image;         /* the image as loaded */
     AddressSpace mem, io;
     Clock clock;
     EventQueue events;
@@ -68,12 +70,17 @@ struct Pc {
     Piix *piix;
     AcpiPm *acpi;
     FwCfg *fw_cfg;
+    Vga *vga;
     uint8_t irq_sources[16];   /* bit per PC_IRQ_SRC_* */
 
     int exit_status;
     atomic_bool exit_requested;
     atomic_bool reset_requested;
 };
+
+/* pc.c: a firmware file bundled in roms/ next to the executable, else the
+ * copy Debian's seabios package installs. */
+void pc_rom_path(const char *name, char *buf, size_t len);
 
 /* pc_devices.c */
 int pc_devices_create(Pc *pc, char *err, size_t errlen);
@@ -82,6 +89,9 @@ void pc_devices_destroy(Pc *pc);
 /* Move queued host input into the devices and re-open the flow-control
  * windows of their backends. */
 void pc_devices_poll(Pc *pc);
+
+/* Write the VGA text screen to `path` (the -screendump test hook). */
+void pc_write_screendump(Pc *pc, const char *path);
 
 /* pc_firmware.c: the CMOS bytes and fw_cfg items SeaBIOS reads. */
 int pc_firmware_setup(Pc *pc, char *err, size_t errlen);

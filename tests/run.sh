@@ -69,7 +69,22 @@ if [ -x build/tests/diff/diff_unicorn ]; then
         run_suite "diff/$mode" build/tests/diff/diff_unicorn --mode $mode --count $n --seed 1
     done
 fi
-for t in tests/guest/*.sh tests/asm/run.sh; do
+# Vireo's x87 against the host's own (tests/diff/x87, docs/difftest.md).
+if [ -x build/tests/diff/x87_host ]; then
+    run_suite "diff/x87" build/tests/diff/x87_host --count "$([ -n "$VIREO_LONG" ] && echo 5000000 || echo 200000)" --seed 1
+fi
+# MMX and SSE integer instructions against the host CPU (tests/diff/simd_int).
+if [ -x build/tests/diff/simd_int_host ]; then
+    run_suite "diff/simd_int" build/tests/diff/simd_int_host --count "$([ -n "$VIREO_LONG" ] && echo 5000000 || echo 200000)" --seed 1
+fi
+# SSE floating point against the host CPU (tests/diff/sse, docs/difftest.md).
+if [ -x build/tests/diff/sse_host ]; then
+    run_suite "diff/sse" build/tests/diff/sse_host --count "$([ -n "$VIREO_LONG" ] && echo 5000000 || echo 200000)" --seed 1
+fi
+if [ -f tests/asm/run.sh ]; then
+    run_suite "asm" sh tests/asm/run.sh
+fi
+for t in tests/guest/*.sh; do
     [ -f "$t" ] || continue
     run_suite "guest/$(basename "$t" .sh)" sh "$t"
 done

@@ -117,6 +117,8 @@ void f80_xtract(FpStatus *st, Float80 a, Float80 *exp, Float80 *sig);
  * was computed (Vol. 2 FPREM: N = 32). */
 Float80 f80_rem(FpStatus *st, Float80 a, Float80 b, bool nearest,
                 unsigned *q, bool *partial);
+/* *q for a NaN or invalid result (C0 and C3 are left alone). */
+#define FP_REM_NO_QUOTIENT 8u
 
 /* Comparison results in x87 condition-code order. */
 enum { FP_CMP_LESS, FP_CMP_EQUAL, FP_CMP_GREATER, FP_CMP_UNORDERED };
@@ -137,6 +139,20 @@ uint64_t f80_to_f64(FpStatus *st, Float80 a);
 /* Packed BCD (Vol. 1 4.7): 18 digits, sign in bit 7 of byte 9. */
 Float80 f80_from_bcd(const uint8_t bcd[10]);
 void f80_to_bcd(FpStatus *st, Float80 a, uint8_t bcd[10]);
+
+/* ---- transcendental functions (cpu/fpu/float80_trans.c) --------------------
+ * Computed in 128-bit fixed point and rounded once to 64 bits by st->rc.
+ * The sine/cosine/tangent functions return false, changing nothing, when
+ * |x| >= 2^63 (the x87 sets C2 and leaves the operand, Vol. 2 FSIN). */
+Float80 f80_f2xm1(FpStatus *st, Float80 x);
+Float80 f80_yl2x(FpStatus *st, Float80 x, Float80 y);
+Float80 f80_yl2xp1(FpStatus *st, Float80 x, Float80 y);
+Float80 f80_atan2(FpStatus *st, Float80 y, Float80 x);
+/* sin into *sin with its status in st, cos into *cos with its status in
+ * st_cos (st_cos is overwritten). */
+bool f80_sincos(FpStatus *st, FpStatus *st_cos, Float80 x, Float80 *sin,
+                Float80 *cos);
+bool f80_tan(FpStatus *st, Float80 x, Float80 *tan);
 
 /* ---- helpers shared by the float80 files -------------------------------- */
 typedef struct F80Parts {

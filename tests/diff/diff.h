@@ -133,6 +133,7 @@ typedef struct Program {
     uint32_t insns;           /* instructions executed (REP counted once) */
     int end_vector;           /* the exception that ends it, or -1 */
     uint32_t final_undef;     /* arithmetic flags undefined at the end */
+    uint32_t gen_failures;    /* differences found while generating */
 } Program;
 
 typedef struct GenStats {
@@ -145,8 +146,10 @@ typedef struct GenStats {
     uint64_t rej_undefined;   /* SDM: result undefined for these inputs */
     uint64_t setups;          /* MOV reg, imm inserted to steer operands */
     uint64_t discarded;       /* programs that read their own code bytes */
+    uint64_t trap_checks;     /* rejections for memory re-run on Unicorn */
     uint64_t by_id[INSN_COUNT];   /* accepted instructions by handler */
     uint64_t fault_by_vector[32]; /* rejected faults by vector */
+    uint64_t fault_by_id[32][INSN_COUNT];
 } GenStats;
 
 /* ---- Vireo (diff_vireo.c) ------------------------------------------------ */
@@ -157,6 +160,14 @@ typedef struct UndoEntry {
     uint8_t size;
 } UndoEntry;
 
+struct VireoBox;
+
+/* One region of unmapped space, as seen by the trap handlers. */
+typedef struct TrapRegion {
+    struct VireoBox *vb;
+    uint64_t base;
+} TrapRegion;
+
 typedef struct VireoBox {
     Cpu cpu;
     AddressSpace mem, io;
@@ -166,6 +177,9 @@ typedef struct VireoBox {
     uint8_t *shadow;          /* scratch copy of the data window */
     bool gen_mode;            /* window mapped through the logging trap */
     bool trapped;             /* an access left the data window */
+    bool trapped_outside;     /* ... to unmapped space (not a code store) */
+    uint64_t trap_addr;       /* the first such access */
+    TrapRegion traps[3];
     UndoEntry *undo;
     size_t undo_len, undo_cap;
 } VireoBox;
@@ -198,6 +212,8 @@ typedef struct UcBox UcBox;
  * words are set to match, so both sides agree on what decodes. */
 void uc_probe_features(CpuFeatures *f, char *desc, size_t desc_len);
 UcBox *ucbox_new(const Layout *lay);
+/* An engine that watches data accesses, for ucbox_probe_unit only. */
+UcBox *ucbox_new_probe(const Layout *lay);
 void ucbox_free(UcBox *ub);
 /* Segment selectors Unicorn ends up with (Vireo copies them so that
  * PUSH sreg and MOV r/m, sreg agree). */
@@ -207,6 +223,14 @@ void ucbox_load(UcBox *ub, const ArchState *st, const uint8_t *master,
 /* Run from the current RIP until RIP == end, an exception or an error. */
 void ucbox_run_to(UcBox *ub, uint64_t end, uint64_t max_insns, ArchState *out);
 const uint8_t *ucbox_data(const UcBox *ub);
+/* On a probe engine, run one unit from `st` (window contents `window`,
+ * program `code` up to and including the unit) and watch its data accesses: PROBE_INSIDE if it
+ * reached `end` touching only the data window, PROBE_OUTSIDE (first such
+ * address in *addr) if it touched anything else, else PROBE_UNCLEAR. */
+enum { PROBE_INSIDE, PROBE_OUTSIDE, PROBE_UNCLEAR };
+int ucbox_probe_unit(UcBox *ub, const ArchState *st, const uint8_t *window,
+                     const uint8_t *code, size_t code_len, uint64_t end,
+                     uint64_t *addr);
 
 /* ---- knowledge about instructions (diff_flags.c) --------------------- */
 
@@ -238,8 +262,8 @@ void gen_init(const Layout *lay, const CpuFeatures *features);
 /* Random initial registers for program `index` of `seed`. */
 void gen_initial_state(const Layout *lay, Rng *rng, ArchState *st);
 /* Build program `index`.  Returns false if nothing could be generated. */
-bool gen_program(VireoBox *vb, const uint8_t *master, uint64_t seed,
-                 uint64_t index, Program *p, GenStats *stats);
+bool gen_program(VireoBox *vb, UcBox *ub, const uint8_t *master,
+                 uint64_t seed, uint64_t index, Program *p, GenStats *stats);
 /* Re-run the finished program on Vireo one unit at a time from plain RAM
  * and check that it retraces its generation.  It does not if it read code
  * bytes that were not written yet when it was generated (a data access
@@ -261,6 +285,10 @@ bool run_compare(VireoBox *vb, UcBox *ub, const ArchState *vs,
 void report_failure(VireoBox *vb, UcBox *ub, const Program *p,
                     const uint8_t *master, uint64_t seed, const char *why);
 void print_program(const Layout *lay, const Program *p);
+/* A candidate Vireo ran outside the data window while Unicorn stayed in. */
+void report_trap(const Layout *lay, uint64_t seed, const Program *p,
+                 const uint8_t *unit, unsigned len, const ArchState *before,
+                 uint64_t vireo_addr);
 /* Run both sides one unit at a time, printing each unit with both flag
  * sets and any register that differs. */
 void trace_program(VireoBox *vb, UcBox *ub, const Program *p,

@@ -85,6 +85,16 @@ static const char *reference_quirk(const DecodedInsn *d, const uint8_t *bytes,
         if (d->pfx & PFX_OPSIZE)
             return "QEMU: ENTER with 66h writes rBP at the stack size";
         break;
+    case INSN_CRC32:
+        /* QEMU takes CRC32's r/m16 form from the 66h prefix alone, not
+         * from the operand size (so 16-bit code gets it backwards), and
+         * raises #UD for 66 F2 0F 38 F0; the SDM sizes F1 like any
+         * operand and ignores 66h on F0, as the host CPU does (checked by
+         * tests/diff/simd_int). */
+        if (d->opcode == 0xf0 ? (d->pfx & PFX_OPSIZE) != 0
+                              : d->osize != 8 && d->osize != ((d->pfx & PFX_OPSIZE) ? 2 : 4))
+            return "QEMU: CRC32 operand size from 66h alone";
+        break;
     default:
         break;
     }
@@ -148,6 +158,17 @@ const char *insn_exclusion(const DecodedInsn *d, const uint8_t *bytes,
     default:
         break;
     }
+    /* The x87 group of insns.def (FADD .. FSINCOS): this harness compares
+     * no FPU state; tests/diff/x87 compares it against the host's x87. */
+    if (d->id >= INSN_FADD && d->id <= INSN_FSINCOS)
+        return "x87";
+    /* MMX and SSE: no MMX/XMM state is compared here either;
+     * tests/diff/simd_int compares them against the host. */
+    if (d->id == INSN_EMMS || d->id == INSN_LDMXCSR || d->id == INSN_STMXCSR)
+        return "SIMD";
+    for (int i = 0; i < 3; i++)
+        if (d->kind[i] == OPK_XMM || d->kind[i] == OPK_MMX)
+            return "SIMD";
     /* 66h on a near branch truncates EIP to 16 bits outside real mode (the
      * code is above 64 KiB), and in 64-bit mode Intel and AMD disagree on
      * it (SDM Vol. 2, Jcc: "operand-size prefix ... in 64-bit mode"). */

@@ -59,7 +59,7 @@ static unsigned opcode_bytes(Slot s, uint8_t *out)
  * register form) and a few prefixes are enough to find out. */
 static bool slot_usable(const Layout *lay, Slot s)
 {
-    static const uint8_t pfx[] = { 0, 0xf3, 0x66, 0x48 };
+    static const uint8_t pfx[] = { 0, 0xf3, 0xf2, 0x66, 0x48 };
     for (unsigned p = 0; p < sizeof(pfx); p++) {
         if (pfx[p] == 0x48 && lay->mode != MODE_LONG64)
             continue;
@@ -339,6 +339,8 @@ static void gen_candidate(const Layout *lay, Rng *r, Cand *c)
 
 typedef struct Gen {
     VireoBox *vb;
+    UcBox *ub;
+    uint64_t seed;
     const Layout *lay;
     Program *p;
     GenStats *st;
@@ -371,6 +373,29 @@ static uint64_t state_hash(Cpu *cpu, uint64_t icount_base)
     return h;
 }
 
+/* Vireo touched memory outside the window: so should Unicorn.  If
+ * Unicorn runs the same unit from the same state touching only the window,
+ * Vireo computed a wrong address, which rejecting the candidate would
+ * hide.  (Run for one such rejection in eight, to keep the cost low.) */
+static void check_trap(Gen *g, const uint8_t *bytes, unsigned len)
+{
+    Program *p = g->p;
+    uint64_t trap_addr = g->vb->trap_addr;
+    ArchState before;
+    vbox_save(g->vb, &before);
+    uint8_t code[MAX_PROG_BYTES + 64];
+    memcpy(code, p->code, p->len);
+    memcpy(code + p->len, bytes, len);
+    uint64_t addr = 0;
+    g->st->trap_checks++;
+    int r = ucbox_probe_unit(g->ub, &before, g->vb->data, code, p->len + len,
+                             g->lay->prog_ip + p->len + len, &addr);
+    if (r == PROBE_INSIDE) {
+        p->gen_failures++;
+        report_trap(g->lay, g->seed, p, bytes, len, &before, trap_addr);
+    }
+}
+
 /* Run one unit on Vireo from the current state and keep or undo it. */
 static int try_unit(Gen *g, const uint8_t *bytes, unsigned len,
                     unsigned first_len, const DecodedInsn *d, bool setup)
@@ -400,6 +425,7 @@ static int try_unit(Gen *g, const uint8_t *bytes, unsigned len,
     tmp[len] = 0xf4;
     vbox_write_code(g->vb, code_off, tmp, len + 1);
     g->vb->trapped = false;
+    g->vb->trapped_outside = false;
     g->vb->undo_len = 0;
     uint64_t icount = 0;
     int rc = vbox_run_to(g->vb, lay->prog_ip + p->len + len, &icount);
@@ -415,11 +441,17 @@ static int try_unit(Gen *g, const uint8_t *bytes, unsigned len,
     else if (rc == STEP_OK && insn_result_undefined_after(d, cpu))
         reject = &g->st->rej_undefined;
     if (reject == &g->st->rej_fault && rc == STEP_FAULT)
+    {
         g->st->fault_by_vector[cpu->s.exception.vector & 31]++;
+        g->st->fault_by_id[cpu->s.exception.vector & 31][d->id]++;
+    }
     if (reject) {
         vbox_undo(g->vb);
         cpu->s = saved;
         (*reject)++;
+        if (reject == &g->st->rej_memory && g->vb->trapped_outside &&
+            g->st->rej_memory % 8 == 1)
+            check_trap(g, bytes, len);
         return TRY_REJECT;
     }
 
@@ -677,14 +709,14 @@ static int gen_one(Gen *g)
     return try_unit(g, c.b, d.len, d.len, &d, false);
 }
 
-bool gen_program(VireoBox *vb, const uint8_t *master, uint64_t seed,
-                 uint64_t index, Program *p, GenStats *stats)
+bool gen_program(VireoBox *vb, UcBox *ub, const uint8_t *master,
+                 uint64_t seed, uint64_t index, Program *p, GenStats *stats)
 {
     const Layout *lay = vb->lay;
     memset(p, 0, sizeof(*p));
     p->index = index;
     p->end_vector = -1;
-    Gen g = { .vb = vb, .lay = lay, .p = p, .st = stats,
+    Gen g = { .vb = vb, .ub = ub, .seed = seed, .lay = lay, .p = p, .st = stats,
               .rng = program_rng(seed, lay->mode, index) };
     gen_initial_state(lay, &g.rng, &p->init);
 

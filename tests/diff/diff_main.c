@@ -172,6 +172,15 @@ static void print_stats(const GenStats *st)
         if (st->fault_by_vector[v])
             printf(" #%d: %" PRIu64, v, st->fault_by_vector[v]);
     printf("\n");
+    for (int v = 0; v < 32; v++) {
+        if (!st->fault_by_vector[v])
+            continue;
+        printf("  #%d from:", v);
+        for (int id = 0; id < INSN_COUNT; id++)
+            if (st->fault_by_id[v][id])
+                printf(" %s %" PRIu64, insn_name(id), st->fault_by_id[v][id]);
+        printf("\n");
+    }
 }
 
 /* Run a generated program whole on both sides and compare. */
@@ -213,6 +222,7 @@ int main(int argc, char **argv)
            lay->name, o.seed, feature_desc);
 
     UcBox *ub = ucbox_new(lay);
+    UcBox *probe = ucbox_new_probe(lay);
     uint16_t sel[SEG_COUNT];
     ucbox_selectors(ub, sel);
     static VireoBox vb;
@@ -225,16 +235,23 @@ int main(int argc, char **argv)
         return 2;
     fill_master(lay, o.seed, master);
 
-    GenStats stats = { 0 };
+    static GenStats stats;   /* large: counts by handler and vector */
     uint64_t passed = 0, failed = 0, insns = 0, exceptions = 0;
+    unsigned empty_in_a_row = 0;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     uint64_t first = o.program >= 0 ? (uint64_t)o.program : 0;
     for (uint64_t index = first;; index++) {
         if (o.program >= 0 ? index > (uint64_t)o.program : insns >= o.count)
             break;
-        if (!gen_program(&vb, master, o.seed, index, p, &stats))
+        if (!gen_program(&vb, probe, master, o.seed, index, p, &stats)) {
+            if (++empty_in_a_row > 1000) {
+                fprintf(stderr, "diff_unicorn: the generator produces nothing\n");
+                return 2;
+            }
             continue;
+        }
+        empty_in_a_row = 0;
         if (!gen_validate(&vb, master, p)) {
             stats.discarded++;
             if (o.verbose)
@@ -243,6 +260,11 @@ int main(int argc, char **argv)
         }
         char why[512] = "";
         bool ok = run_program(&vb, ub, p, master, why, sizeof(why));
+        if (p->gen_failures) {
+            failed++;   /* reported while generating */
+            insns += p->insns;
+            continue;
+        }
         insns += p->insns;
         exceptions += p->end_vector >= 0;
         if (o.trace)
@@ -281,6 +303,7 @@ int main(int argc, char **argv)
         print_stats(&stats);
     printf("%" PRIu64 " passed, %" PRIu64 " failed\n", passed, failed);
     ucbox_free(ub);
+    ucbox_free(probe);
     vbox_destroy(&vb);
     free(master);
     free(p);

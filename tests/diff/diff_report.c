@@ -297,3 +297,18 @@ void trace_program(VireoBox *vb, UcBox *ub, const Program *p,
             break;
     }
 }
+
+void report_trap(const Layout *lay, uint64_t seed, const Program *p,
+                 const uint8_t *unit, unsigned len, const ArchState *before,
+                 uint64_t vireo_addr)
+{
+    printf("FAIL seed=%" PRIu64 " mode=%s program=%" PRIu64 ": while generating, "
+           "vireo accessed %#" PRIx64 " outside the data window; unicorn ran the "
+           "same unit from the same state inside it\n", seed, lay->name, p->index,
+           vireo_addr);
+    print_insn(lay, lay->prog_base + p->len, unit, len, "   <-- here");
+    print_state(lay, "state before it", before);
+    print_program(lay, p);
+    printf("replay: build/tests/diff/diff_unicorn --mode %s --seed %" PRIu64
+           " --program %" PRIu64 " --verbose\n", lay->name, seed, p->index);
+}

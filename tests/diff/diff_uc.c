@@ -15,6 +15,9 @@
 #include <string.h>
 #include <unicorn/unicorn.h>
 
+/* Programs run by one engine before it is replaced (see ucbox_load). */
+#define ENGINE_PROGRAMS 4096
+
 struct UcBox {
     uc_engine *uc;
     const Layout *lay;
@@ -22,6 +25,11 @@ struct UcBox {
     uint8_t *code_image;
     uc_hook intr_hook;
     uc_context *clean;        /* the engine's state right after set-up */
+    uint64_t loads;           /* programs loaded into this engine */
+    bool watch_accesses;      /* a probe engine (ucbox_new_probe) */
+    uc_hook access_hook;
+    bool outside;             /* ucbox_probe_unit: an access left the window */
+    uint64_t outside_addr;
     bool stopped;             /* the interrupt hook stopped the engine */
     ArchState at_stop;
 };
@@ -136,16 +144,21 @@ static void set_up_segments(UcBox *ub)
     }
 }
 
-UcBox *ucbox_new(const Layout *lay)
+static void on_access(uc_engine *uc, uc_mem_type type, uint64_t address,
+                      int size, int64_t value, void *opaque)
 {
-    UcBox *ub = calloc(1, sizeof(*ub));
-    if (!ub)
-        exit(2);
-    ub->lay = lay;
-    ub->data = aligned_alloc(4096, lay->data_size);
-    ub->code_image = malloc(lay->code_size);
-    if (!ub->data || !ub->code_image)
-        exit(2);
+    UcBox *ub = opaque;
+    const Layout *l = ub->lay;
+    if ((address < l->data_base || address + (uint64_t)size > l->data_base + l->data_size) &&
+        !ub->outside) {
+        ub->outside = true;
+        ub->outside_addr = address;
+    }
+}
+
+static void open_engine(UcBox *ub)
+{
+    const Layout *lay = ub->lay;
     uc_check(uc_open(UC_ARCH_X86, mode_of(lay), &ub->uc), "uc_open");
     /* A Haswell has every gated instruction Vireo implements; whatever
      * this Unicorn build really decodes is probed (uc_probe_features). */
@@ -156,18 +169,54 @@ UcBox *ucbox_new(const Layout *lay)
                             UC_PROT_ALL, ub->data), "map data");
     uc_check(uc_hook_add(ub->uc, &ub->intr_hook, UC_HOOK_INTR,
                          (void *)on_interrupt, ub, 1, 0), "hook");
+    if (ub->watch_accesses)
+        uc_check(uc_hook_add(ub->uc, &ub->access_hook,
+                             UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE,
+                             (void *)on_access, ub, 1, 0), "access hook");
     set_up_segments(ub);
     uc_check(uc_context_alloc(ub->uc, &ub->clean), "context");
     uc_check(uc_context_save(ub->uc, ub->clean), "context save");
+}
+
+static void close_engine(UcBox *ub)
+{
+    uc_context_free(ub->clean);
+    uc_close(ub->uc);
+}
+
+static UcBox *new_box(const Layout *lay, bool watch)
+{
+    UcBox *ub = calloc(1, sizeof(*ub));
+    if (!ub)
+        exit(2);
+    ub->lay = lay;
+    ub->watch_accesses = watch;
+    ub->data = aligned_alloc(4096, lay->data_size);
+    ub->code_image = malloc(lay->code_size);
+    if (!ub->data || !ub->code_image)
+        exit(2);
+    open_engine(ub);
     return ub;
+}
+
+UcBox *ucbox_new(const Layout *lay)
+{
+    return new_box(lay, false);
+}
+
+/* Memory hooks change how Unicorn 2.0.1 translates code (and with them
+ * some flag results differ), so the probes run in an engine of their own
+ * and the comparing engine never has one. */
+UcBox *ucbox_new_probe(const Layout *lay)
+{
+    return new_box(lay, true);
 }
 
 void ucbox_free(UcBox *ub)
 {
     if (!ub)
         return;
-    uc_context_free(ub->clean);
-    uc_close(ub->uc);
+    close_engine(ub);
     free(ub->data);
     free(ub->code_image);
     free(ub);
@@ -191,6 +240,13 @@ void ucbox_load(UcBox *ub, const ArchState *st, const uint8_t *master,
                 const uint8_t *code, size_t code_len)
 {
     const Layout *l = ub->lay;
+    /* Every program is new code: the dropped translations pile up in the
+     * code buffer, and Unicorn 2.0.1 crashes (tb_set_jmp_target) when it
+     * finally flushes it.  A fresh engine now and then avoids that. */
+    if (++ub->loads % ENGINE_PROGRAMS == 0) {
+        close_engine(ub);
+        open_engine(ub);
+    }
     /* QEMU remembers the exception in flight (env->old_exception) until it
      * delivers it, which the hook prevents: a second #DE in the same engine
      * would become #DF.  Going back to the saved context forgets it. */
@@ -302,4 +358,21 @@ void uc_probe_features(CpuFeatures *f, char *desc, size_t desc_len)
     set_bit(&f->ext1_ecx, CPUIDX_ECX_ABM, ok[6]);
     set_bit(&f->ext1_ecx, CPUIDX_ECX_LAHF, ok[7]);
     set_bit(&f->leaf1_edx, CPUID1_EDX_CLFLUSH, ok[8]);
+}
+
+int ucbox_probe_unit(UcBox *ub, const ArchState *st, const uint8_t *window,
+                     const uint8_t *code, size_t code_len, uint64_t end,
+                     uint64_t *addr)
+{
+    ucbox_load(ub, st, window, code, code_len);
+    ub->outside = false;
+    ArchState out;
+    ucbox_run_to(ub, end, 100000, &out);
+    if (ub->outside || out.uc_err) {
+        *addr = ub->outside_addr;
+        return PROBE_OUTSIDE;
+    }
+    if (out.vector >= 0 || out.rip != end)
+        return PROBE_UNCLEAR;
+    return PROBE_INSIDE;
 }

@@ -85,18 +85,26 @@ static void code_write(void *opaque, uint64_t offset, uint64_t value,
 
 static const MemOps code_ops = { code_read, code_write, 8 };
 
+static void note_trap(TrapRegion *t, uint64_t offset)
+{
+    VireoBox *vb = t->vb;
+    if (!vb->trapped) {
+        vb->trapped_outside = true;
+        vb->trap_addr = t->base + offset;
+    }
+    vb->trapped = true;
+}
+
 static uint64_t trap_read(void *opaque, uint64_t offset, unsigned size)
 {
-    VireoBox *vb = opaque;
-    vb->trapped = true;
+    note_trap(opaque, offset);
     return 0;
 }
 
 static void trap_write(void *opaque, uint64_t offset, uint64_t value,
                        unsigned size)
 {
-    VireoBox *vb = opaque;
-    vb->trapped = true;
+    note_trap(opaque, offset);
 }
 
 static const MemOps trap_ops = { trap_read, trap_write, 8 };
@@ -121,14 +129,16 @@ static void map_traps(VireoBox *vb)
     }
     uint64_t start = 0;
     for (int i = 0; i < 2; i++) {
+        vb->traps[i] = (TrapRegion){ vb, start };
         if (lo[i] > start)
             check_map(as_map_io(&vb->mem, "trap", start, lo[i] - start,
-                                &trap_ops, vb), "trap region");
+                                &trap_ops, &vb->traps[i]), "trap region");
         start = hi[i];
     }
     /* Up to the top of the 64-bit space: length 2^64 - start. */
-    check_map(as_map_io(&vb->mem, "trap", start, 0 - start, &trap_ops, vb),
-              "top trap region");
+    vb->traps[2] = (TrapRegion){ vb, start };
+    check_map(as_map_io(&vb->mem, "trap", start, 0 - start, &trap_ops,
+                        &vb->traps[2]), "top trap region");
 }
 
 void vbox_set_gen_mode(VireoBox *vb, bool on)
@@ -245,6 +255,7 @@ void vbox_load(VireoBox *vb, const ArchState *st, const uint8_t *master)
     cpu->s.halted = 0;
     cpu->s.intr_shadow = 0;
     vb->trapped = false;
+    vb->trapped_outside = false;
     vb->undo_len = 0;
 }
 

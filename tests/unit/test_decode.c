@@ -556,7 +556,12 @@ Test(decode_features, movbe_takes_66_but_not_f2)
     expect_basic(&d, INSN_MOVBE, 4, 4, 4);
     decode_with(M32, &f, "66 0f 38 f1 00", &d);   /* movbe [eax], ax */
     expect_basic(&d, INSN_MOVBE, 5, 2, 4);
-    decode_with(M32, &f, "f2 0f 38 f0 c0", &d);   /* crc32: not offered */
+    decode_with(M32, &f, "f2 0f 38 f0 c0", &d);   /* F2 selects CRC32 */
+    expect_basic(&d, INSN_CRC32, 5, 4, 4);
+    decode_with(M32, &f, "66 f2 0f 38 f1 c0", &d);   /* crc32 eax, ax */
+    expect_basic(&d, INSN_CRC32, 6, 2, 4);
+    f.leaf1_ecx &= ~CPUID1_ECX_SSE42;
+    decode_with(M32, &f, "f2 0f 38 f0 c0", &d);   /* no SSE4.2: no CRC32 */
     cr_expect_eq(d.id, INSN_UD);
     decode_with(M32, &f, "0f 38 f0 c0", &d);      /* register form */
     cr_expect_eq(d.id, INSN_UD);
@@ -611,6 +616,7 @@ static void random_bytes(uint8_t *buf, uint32_t mode)
 typedef struct Shape {
     bool p66, p67, rep, rex, rex_w, rex_r;
     bool rep_not_last;      /* another legacy prefix follows F2/F3 */
+    bool p66_not_last;      /* another legacy prefix follows 66 */
     uint8_t op, op2, op3;   /* opcode byte and the two bytes after it */
 } Shape;
 
@@ -630,6 +636,7 @@ static void shape_of(const uint8_t *buf, uint32_t mode, Shape *s)
             break;
         s->rex = s->rex_w = s->rex_r = false;   /* REX counts only last */
         s->rep_not_last = s->rep;
+        s->p66_not_last = s->p66;
         s->p66 |= b == 0x66;
         s->p67 |= b == 0x67;
         s->rep |= b == 0xf2 || b == 0xf3;
@@ -660,6 +667,18 @@ static bool ex_fence_rm(const Shape *s, uint32_t mode, bool cs_valid)
 static bool ex_mandatory_not_last(const Shape *s, uint32_t mode, bool cs_valid)
 {
     return !cs_valid && s->op == 0x0f && s->rep_not_last;
+}
+
+/* The same for 66 as the mandatory prefix of an SSE instruction. */
+static bool ex_mandatory_66_not_last(const Shape *s, uint32_t mode, bool cs_valid)
+{
+    return !cs_valid && s->op == 0x0f && s->p66_not_last;
+}
+
+static bool ex_simd_16(const Shape *s, uint32_t mode, bool cs_valid)
+{
+    return !cs_valid && (mode & CPU_MODE_SIZE_MASK) == CPU_MODE_CODE16 &&
+           s->op == 0x0f && (s->p66 || s->rep);
 }
 
 static bool ex_popcnt_16(const Shape *s, uint32_t mode, bool cs_valid)
@@ -709,6 +728,13 @@ static const Exclusion exclusions[] = {
     { "F2/F3 as a mandatory prefix followed by another legacy prefix: Capstone "
       "4 only recognises it in last position and rejects; the SDM sets no order "
       "among legacy prefixes", ex_mandatory_not_last },
+    { "66 as the mandatory prefix of an SSE instruction followed by another "
+      "legacy prefix: Capstone 4 then reads it as an operand-size prefix and "
+      "rejects the encodings that exist only with 66 (PUNPCKLQDQ, MOVQ 66 0F "
+      "D6, the 0F 38/0F 3A SSE4 forms ...)", ex_mandatory_66_not_last },
+    { "SSE instructions with a mandatory 66/F2/F3 in 16-bit mode: Capstone "
+      "4's 16-bit tables lack most of them (SSE2 66-only forms, SSE3, SSSE3, "
+      "SSE4, CRC32); the SDM defines them in every mode", ex_simd_16 },
     { "F3 0F B8 (POPCNT) in 16-bit mode: Capstone 4 has no 16-bit POPCNT "
       "and rejects it; the SDM defines it in every mode", ex_popcnt_16 },
     { "8C/8E with REX.R: the segment register number has no fourth bit and "

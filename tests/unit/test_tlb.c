@@ -10,6 +10,8 @@
  *  - SDM Vol. 3 11.6 (self-modifying code): a store to an instruction that
  *    is about to run is seen by that fetch, whichever linear address the
  *    store used.  Vireo also applies this to DMA (any AddressSpace write).
+ * ROM and MMIO pages must never be reached through the host addend
+ * (DESIGN.md, Memory): ROM stores are dropped, MMIO stores reach the device.
  * Keeping a stale global translation across a CR3 reload is what Vireo
  * does and what the SDM permits (4.10.4.1); the test pins that behaviour
  * because it is how we observe that global entries survived.
@@ -511,4 +513,63 @@ Test(cpu_tlb, read_then_write_sets_dirty)
     uint8_t pte = ram[0x2000 + ((DATA_VA >> 12) & 0x3ff) * 4];
     cr_assert_eq(pte & 0x60, 0x60, "PTE flags %#x: D missing", pte);
     cr_assert_eq(ram[0x7000], 7);
+}
+
+/* A recording device for the MMIO test. */
+typedef struct Rec {
+    uint64_t offset, value;
+    unsigned size, writes;
+} Rec;
+
+static uint64_t rec_read(void *opaque, uint64_t offset, unsigned size)
+{
+    return 0x5a5a5a5a;
+}
+
+static void rec_write(void *opaque, uint64_t offset, uint64_t value,
+                      unsigned size)
+{
+    Rec *r = opaque;
+    r->offset = offset;
+    r->value = value;
+    r->size = size;
+    r->writes++;
+}
+
+static const MemOps rec_ops = { .read = rec_read, .write = rec_write };
+
+Test(cpu_tlb, rom_and_mmio_stores_take_the_slow_path)
+{
+    /* ROM at 0x300000 and a device at 0x301000, mapped at 0x405000 and
+     * 0x406000.  A store to ROM must be dropped and one to the device
+     * must reach it: neither may be done through a host pointer. */
+    static uint8_t rom[4096];
+    static Rec rec;
+    memset(rom, 0xee, sizeof(rom));
+    memset(&rec, 0, sizeof(rec));
+    cr_assert_eq(as_map_rom(&mem, "rom", 0x300000, 4096, rom), 0);
+    cr_assert_eq(as_map_io(&mem, "dev", 0x301000, 4096, &rec_ops, &rec), 0);
+    map_page(0x2000, 0x405000, 0x300000, 0x3);
+    map_page(0x2000, 0x406000, 0x301000, 0x3);
+    /* mov dword [0x405000], 0x11111111 ; mov dword [0x406008], 0x22222222 ;
+     * mov eax, [0x405000] ; mov ebx, [0x406000] ; hlt */
+    const uint8_t code[] = { 0xc7, 0x05, 0x00, 0x50, 0x40, 0x00, 0x11, 0x11, 0x11, 0x11,
+                             0xc7, 0x05, 0x08, 0x60, 0x40, 0x00, 0x22, 0x22, 0x22, 0x22,
+                             0xa1, 0x00, 0x50, 0x40, 0x00,
+                             0x8b, 0x1d, 0x00, 0x60, 0x40, 0x00, 0xf4 };
+    put_code(0x5000, code, sizeof(code));
+    run_at(ALIAS_A);
+    cr_assert_eq(eax(), 0xeeeeeeee, "a store to ROM changed it");
+    cr_assert_eq(rom[0], 0xee);
+    cr_assert_eq(rec.writes, 1);
+    cr_assert_eq(rec.offset, 8);
+    cr_assert_eq(rec.value, 0x22222222);
+    cr_assert_eq(rec.size, 4);
+    cr_assert_eq((uint32_t)cpu->s.regs[R_BX], 0x5a5a5a5a);
+    TlbEntry *e = tlb_lookup(&cpu->tlb, TLB_SUPERVISOR, 0x405000, TLB_READ);
+    cr_assert_not_null(e);
+    cr_assert_not(e->ram, "ROM page entered the TLB as RAM");
+    e = tlb_lookup(&cpu->tlb, TLB_SUPERVISOR, 0x406000, TLB_READ);
+    cr_assert_not_null(e);
+    cr_assert_not(e->ram, "MMIO page entered the TLB as RAM");
 }

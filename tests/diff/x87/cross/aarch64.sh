@@ -1,0 +1,39 @@
+#!/bin/sh
+# The x87 harness on AArch64: build it with gcc-aarch64-linux-gnu, run it
+# under qemu-aarch64-static (Vireo alone: there is no x87 there to compare
+# with) and check that its digest of Vireo's results equals the native
+# x86-64 build's, which make test compares with the host's x87.  Equal
+# digests mean Vireo's x87 results are identical, bit for bit, on both.
+#
+#   sh tests/diff/x87/cross/aarch64.sh [COUNT] [SEED]
+#
+# Needs: apt-get install gcc-aarch64-linux-gnu qemu-user-static, and
+# build/tests/diff/x87_host (make build/tests/diff/x87_host).  Ends with
+# "N passed, M failed".
+set -e
+count=${1:-200000}
+seed=${2:-1}
+CC=aarch64-linux-gnu-gcc
+for tool in $CC qemu-aarch64-static; do
+    if ! command -v $tool >/dev/null; then
+        echo "aarch64.sh: $tool is missing"
+        echo "0 passed, 1 failed"
+        exit 1
+    fi
+done
+out=build/tests/diff/aarch64
+mkdir -p $out
+srcs=$(ls cpu/*.c cpu/fpu/*.c cpu/sse/*.c mmu/*.c util/*.c | grep -v '^cpu/disas\.c$')
+$CC -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -O2 -I. \
+    -static -o $out/x87_host $srcs tests/diff/x87/*.c \
+    tests/diff/x87/cross/disas_stub.c -lpthread -lm
+arm=$(qemu-aarch64-static $out/x87_host --count "$count" --seed "$seed" | grep 'vireo digest')
+x86=$(build/tests/diff/x87_host --vireo-only --count "$count" --seed "$seed" | grep 'vireo digest')
+echo "aarch64: $arm"
+echo "x86-64:  $x86"
+if [ -n "$arm" ] && [ "$arm" = "$x86" ]; then
+    echo "1 passed, 0 failed"
+else
+    echo "0 passed, 1 failed"
+    exit 1
+fi
