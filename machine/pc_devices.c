@@ -1,7 +1,10 @@
 /* The pc board's devices and how they are wired, in a fixed order (the
  * same order on every run, so snapshots and replays line up):
  *
- *   8259 pair -> CPU INTR;  8254 -> IRQ0;  MC146818 -> IRQ8;
+ *   8259 pair -> local APIC LINT0 (virtual wire) -> CPU INTR;
+ *   ISA IRQs -> IOAPIC pins (IRQ0 on pin 2, the rest identity, as QEMU);
+ *   HPET timers -> IOAPIC pins 20-23, or IRQ0/IRQ8 in legacy replacement;
+ *   8254 -> IRQ0;  MC146818 -> IRQ8;
  *   8042 keyboard controller -> IRQ1 (keyboard), IRQ12 (mouse);
  *   16550 UARTs COM1..COM4 -> IRQ4/3/4/3;  port 0x80, port 0x92 (A20);
  *   debug console 0xE9/0x402;  isa-debug-exit 0xF4;
@@ -25,6 +28,24 @@ static const int uart_irqs[PC_MAX_SERIAL] = { 4, 3, 4, 3 };
 
 /* ---- interrupt routing ---------------------------------------------------- */
 
+/* The level seen on ISA IRQ `irq`: the OR of its sources, except that in
+ * HPET legacy replacement the PIT (IRQ0) and RTC (IRQ8) are cut off. */
+static int isa_level(const Pc *pc, int irq)
+{
+    uint8_t sources = pc->irq_sources[irq];
+    if (pc->hpet_legacy && (irq == 0 || irq == 8))
+        sources &= (uint8_t)~(1u << PC_IRQ_SRC_ISA);
+    return sources != 0;
+}
+
+static void drive_isa_irq(Pc *pc, int irq)
+{
+    int level = isa_level(pc, irq);
+    i8259_pair_set_irq(pc->pic, irq, level);
+    if (pc->ioapic && irq != 2)
+        ioapic_set_irq(pc->ioapic, irq == 0 ? 2 : irq, level);
+}
+
 static void set_isa_irq(Pc *pc, int irq, int source, int level)
 {
     uint8_t bit = (uint8_t)(1u << source);
@@ -34,7 +55,15 @@ static void set_isa_irq(Pc *pc, int irq, int source, int level)
         pc->irq_sources[irq] |= bit;
     else
         pc->irq_sources[irq] &= (uint8_t)~bit;
-    i8259_pair_set_irq(pc->pic, irq, pc->irq_sources[irq] != 0);
+    drive_isa_irq(pc, irq);
+}
+
+static void hpet_legacy_changed(void *opaque, int enabled)
+{
+    Pc *pc = opaque;
+    pc->hpet_legacy = enabled;
+    drive_isa_irq(pc, 0);
+    drive_isa_irq(pc, 8);
 }
 
 /* IrqLine handler: n = irq | source << 8. */
@@ -53,9 +82,74 @@ static void pci_irq(void *opaque, int irq, int level)
     set_isa_irq(opaque, irq, PC_IRQ_SRC_PCI, level);
 }
 
-static void cpu_intr(void *opaque, int n, int level)
+/* The 8259's INT output feeds LINT0 of the local APIC (ExtINT, virtual
+ * wire mode after reset); the APIC drives the CPU's INTR. */
+static void pic_intr(void *opaque, int n, int level)
+{
+    lapic_set_lint(((Pc *)opaque)->lapic, 0, level);
+}
+
+static void apic_cpu_intr(void *opaque, int level)
 {
     ((Pc *)opaque)->cpu.intr_pending = level;
+}
+
+static int apic_ext_ack(void *opaque)
+{
+    return i8259_pair_ack(((Pc *)opaque)->pic);
+}
+
+static void apic_eoi_broadcast(void *opaque, int vector)
+{
+    Pc *pc = opaque;
+    if (pc->ioapic)
+        ioapic_eoi_broadcast(pc->ioapic, vector);
+}
+
+/* cpu/ knows no hw/ types: these adapt the APIC to the CPU's table. */
+static uint8_t op_get_tpr(void *a) { return lapic_get_tpr(a); }
+static void op_set_tpr(void *a, uint8_t v) { lapic_set_tpr(a, v); }
+static void op_set_base(void *a, uint64_t v) { lapic_set_base(a, v); }
+static uint64_t op_read_deadline(void *a) { return lapic_read_tsc_deadline(a); }
+static void op_write_deadline(void *a, uint64_t deadline, uint64_t now)
+{
+    lapic_write_tsc_deadline(a, deadline, now);
+}
+static bool op_has_interrupt(void *a) { return lapic_has_interrupt(a); }
+static int op_ack(void *a) { return lapic_ack(a); }
+
+static const CpuApicOps apic_ops = {
+    .get_tpr = op_get_tpr, .set_tpr = op_set_tpr, .set_base = op_set_base,
+    .read_tsc_deadline = op_read_deadline,
+    .write_tsc_deadline = op_write_deadline,
+    .has_interrupt = op_has_interrupt, .ack = op_ack,
+};
+
+/* The local APIC, IOAPIC and HPET of modern kernels. */
+static int create_apics(Pc *pc)
+{
+    LapicHooks lh = {
+        .ext_ack = apic_ext_ack, .set_cpu_intr = apic_cpu_intr,
+        .eoi_broadcast = apic_eoi_broadcast, .opaque = pc,
+    };
+    int r = lapic_new(&pc->mem, &pc->clock, &lh, &pc->lapic);
+    if (r)
+        return r;
+    lapic_configure(pc->lapic, 0, true);
+    pc->cpu.apic = pc->lapic;
+    pc->cpu.apic_ops = &apic_ops;
+    pc->cpu.apic_id = 0;
+    r = ioapic_new(&pc->mem, IOAPIC_DEFAULT_BASE, 0, lapic_bus_deliver,
+                   pc->lapic, &pc->ioapic);
+    if (r)
+        return r;
+    HpetHooks hh = {
+        .legacy = { isa_irq(pc, 0, PC_IRQ_SRC_HPET), isa_irq(pc, 8, PC_IRQ_SRC_HPET) },
+        .legacy_changed = hpet_legacy_changed, .opaque = pc,
+    };
+    for (int pin = 0; pin < HPET_ROUTES; pin++)
+        hh.route[pin] = irq_line(ioapic_set_irq, pc->ioapic, pin);
+    return hpet_new(&pc->mem, &pc->clock, &hh, &pc->hpet);
 }
 
 static void elcr_changed(void *opaque, uint16_t elcr)
@@ -134,11 +228,12 @@ static int create_isa(Pc *pc)
 {
     Port92Hooks hooks = { on_a20_port92, on_port92_reset, pc };
     I8042Hooks kbc_hooks = { on_a20_kbc, on_kbc_reset, pc };
-    pc->pic = i8259_pair_new(&pc->io, irq_line(cpu_intr, pc, 0));
+    int r = create_apics(pc);
+    if (r)
+        return r;
+    pc->pic = i8259_pair_new(&pc->io, irq_line(pic_intr, pc, 0));
     if (!pc->pic)
         return -ENOMEM;
-    pc->cpu.intr_ack = i8259_pair_intack;
-    pc->cpu.intr_opaque = pc->pic;
     pc->pit = i8254_new(&pc->io, &pc->clock, isa_irq(pc, 0, PC_IRQ_SRC_ISA));
     /* Deterministic runs must not depend on the host's date. */
     int64_t base = pc->cfg->deterministic ? 946684800 /* 2000-01-01 */
@@ -149,7 +244,7 @@ static int create_isa(Pc *pc)
     pc->debug_exit = debug_exit_new(&pc->io, DEBUG_EXIT_PORT, 4, on_debug_exit, pc);
     if (!pc->pit || !pc->rtc || !pc->port80 || !pc->port92 || !pc->debug_exit)
         return -ENOMEM;
-    int r = i8042_new(&pc->io, isa_irq(pc, 1, PC_IRQ_SRC_ISA),
+    r = i8042_new(&pc->io, isa_irq(pc, 1, PC_IRQ_SRC_ISA),
                       isa_irq(pc, 12, PC_IRQ_SRC_ISA), &kbc_hooks, &pc->kbc);
     if (r)
         return r;
@@ -236,6 +331,9 @@ int pc_devices_create(Pc *pc, char *err, size_t errlen)
 
 void pc_devices_reset(Pc *pc)
 {
+    lapic_reset(pc->lapic);
+    ioapic_reset(pc->ioapic);
+    hpet_reset(pc->hpet);
     i8259_pair_reset(pc->pic);
     i8254_reset(pc->pit);
     mc146818_reset(pc->rtc);
@@ -281,6 +379,9 @@ void pc_devices_destroy(Pc *pc)
     mc146818_free(pc->rtc);
     i8254_free(pc->pit);
     i8259_pair_free(pc->pic);
+    hpet_free(pc->hpet);
+    ioapic_free(pc->ioapic);
+    lapic_free(pc->lapic);
 }
 
 /* ---- host backends -------------------------------------------------------- */

@@ -14,10 +14,13 @@
 #include "hw/debug_exit.h"
 #include "hw/debugcon.h"
 #include "hw/fw_cfg.h"
+#include "hw/hpet.h"
 #include "hw/i8042.h"
 #include "hw/i440fx.h"
 #include "hw/i8254.h"
 #include "hw/i8259.h"
+#include "hw/ioapic.h"
+#include "hw/lapic.h"
 #include "hw/mc146818.h"
 #include "hw/pci.h"
 #include "hw/piix.h"
@@ -37,7 +40,8 @@
 
 /* Who drives an ISA IRQ input: the levels are ORed, as on the board where
  * several open-collector sources share a line. */
-enum { PC_IRQ_SRC_ISA, PC_IRQ_SRC_PCI, PC_IRQ_SRC_SCI, PC_IRQ_SRC_COUNT };
+enum { PC_IRQ_SRC_ISA, PC_IRQ_SRC_PCI, PC_IRQ_SRC_SCI, PC_IRQ_SRC_HPET,
+       PC_IRQ_SRC_COUNT };
 
 struct Pc {
     const VmConfig *cfg;
@@ -52,6 +56,10 @@ struct Pc {
     Cpu cpu;
 
     I8259Pair *pic;
+    Lapic *lapic;
+    Ioapic *ioapic;
+    Hpet *hpet;
+    bool hpet_legacy;          /* HPET timers 0/1 own IRQ0/IRQ8 */
     I8254 *pit;
     MC146818 *rtc;
     Uart *uart[PC_MAX_SERIAL];
@@ -71,6 +79,11 @@ struct Pc {
     AcpiPm *acpi;
     FwCfg *fw_cfg;
     Vga *vga;
+    struct LinuxBoot *linux_boot;  /* -kernel: machine/linux_boot.c, or NULL */
+    /* The ACPI tables in guest RAM, for direct boot (the ACPI builder
+     * sets them; 0: none): the RSDP's address, which boot_params carries,
+     * and the range the e820 map marks as ACPI data. */
+    uint64_t acpi_rsdp, acpi_tables_base, acpi_tables_size;
     uint8_t irq_sources[16];   /* bit per PC_IRQ_SRC_* */
 
     int exit_status;

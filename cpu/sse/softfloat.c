@@ -34,7 +34,7 @@ static uint64_t shift_right_jam(uint64_t v, uint32_t n)
     return (v >> n) | ((v << (64 - n)) != 0);
 }
 
-/* ---- packing -------------------------------------------------------------- */
+/* ---- packing ------------------------------------------------------------- */
 
 static uint64_t sign_bit(const SfFmt *f, bool sign)
 {
@@ -215,7 +215,7 @@ static void note_denormals(SfEnv *e, const SfParts *pa, const SfParts *pb)
         e->flags |= SF_DE;
 }
 
-/* ---- add, subtract -------------------------------------------------------- */
+/* ---- add, subtract ------------------------------------------------------- */
 
 static uint64_t add_signed(const SfFmt *f, SfEnv *e, uint64_t a, uint64_t b,
                            bool negate_b)
@@ -364,7 +364,7 @@ uint64_t sf_sqrt(SfFormat fm, SfEnv *e, uint64_t a)
     return sf_round_pack(f, e, false, exp, r | sticky);
 }
 
-/* ---- comparisons ----------------------------------------------------------- */
+/* ---- comparisons --------------------------------------------------------- */
 
 /* Order of two non-NaN operands (zeros of either sign are equal). */
 static int order(const SfParts *pa, const SfParts *pb)

@@ -82,7 +82,7 @@ typedef enum SfFormat { SF_F32 = 0, SF_F64 = 1 } SfFormat;
 #define SF32_DEFAULT_NAN 0xffc00000u
 #define SF64_DEFAULT_NAN 0xfff8000000000000ull
 
-/* ---- arithmetic (softfloat.c); a is the first source ------------------- */
+/* ---- arithmetic (softfloat.c); a is the first source --------------------- */
 uint64_t sf_add(SfFormat f, SfEnv *e, uint64_t a, uint64_t b);
 uint64_t sf_sub(SfFormat f, SfEnv *e, uint64_t a, uint64_t b);
 uint64_t sf_mul(SfFormat f, SfEnv *e, uint64_t a, uint64_t b);
@@ -104,7 +104,7 @@ int sf_compare(SfFormat f, SfEnv *e, uint64_t a, uint64_t b, bool signaling);
 uint64_t sf_cmp_predicate(SfFormat f, SfEnv *e, uint64_t a, uint64_t b,
                           unsigned pred);
 
-/* ---- conversions and rounding (softfloat_cvt.c) ------------------------- */
+/* ---- conversions and rounding (softfloat_cvt.c) -------------------------- */
 /* Signed integer to float, rounded by e->rc. */
 uint64_t sf_from_int(SfFormat f, SfEnv *e, int64_t v);
 /* Float to a signed integer of `bits` (32 or 64), rounded by e->rc or

@@ -19,7 +19,7 @@
 #include "cpu/sse/mmx.h"
 #include "cpu/sse/sse_fp.h"
 
-/* ---- MMX operands (the accessors and the transition are cpu/sse/mmx.h) ---- */
+/* ---- MMX operands (the accessors and the transition are cpu/sse/mmx.h) --- */
 
 static int mmx_pending(Cpu *cpu, const DecodedInsn *d, int i)
 {
@@ -37,7 +37,7 @@ static int read_mmx_or_mem(Cpu *cpu, const DecodedInsn *d, int i, uint64_t *v)
     return op_read(cpu, d, i, 8, v);
 }
 
-/* ---- helpers ------------------------------------------------------------------ */
+/* ---- helpers ------------------------------------------------------------- */
 
 static int32_t lane_i32(uint64_t v, unsigned i)
 {
@@ -54,7 +54,7 @@ static int finish_xmm(Cpu *cpu, const DecodedInsn *d, const SfEnv *e,
     return CPU_OK;
 }
 
-/* ---- integer to float ------------------------------------------------------------ */
+/* ---- integer to float ---------------------------------------------------- */
 
 /* CVTPI2PS xmm, mm/m64: two int32 into the low two lanes (PE only). */
 int h_CVTPI2PS(Cpu *cpu, const DecodedInsn *d)
@@ -134,7 +134,7 @@ int h_CVTDQ2PD(Cpu *cpu, const DecodedInsn *d)
     return finish_xmm(cpu, d, &e, &r);
 }
 
-/* ---- float to integer ------------------------------------------------------------- */
+/* ---- float to integer ---------------------------------------------------- */
 
 /* CVT(T)PS2PI mm, xmm/m64 and CVT(T)PD2PI mm, xmm/m128 (aligned). */
 static int cvt_to_pi(Cpu *cpu, const DecodedInsn *d, SfFormat f, bool truncate)
@@ -199,7 +199,7 @@ int h_CVTTPS2DQ(Cpu *cpu, const DecodedInsn *d) { return cvt_to_dq(cpu, d, SF_F3
 int h_CVTPD2DQ(Cpu *cpu, const DecodedInsn *d) { return cvt_to_dq(cpu, d, SF_F64, false); }
 int h_CVTTPD2DQ(Cpu *cpu, const DecodedInsn *d) { return cvt_to_dq(cpu, d, SF_F64, true); }
 
-/* ---- float to float ----------------------------------------------------------------- */
+/* ---- float to float ------------------------------------------------------ */
 
 /* CVTPS2PD xmm, xmm/m64. */
 int h_CVTPS2PD(Cpu *cpu, const DecodedInsn *d)
@@ -240,7 +240,7 @@ static int cvt_scalar(Cpu *cpu, const DecodedInsn *d, SfFormat to, SfFormat from
 int h_CVTSS2SD(Cpu *cpu, const DecodedInsn *d) { return cvt_scalar(cpu, d, SF_F64, SF_F32); }
 int h_CVTSD2SS(Cpu *cpu, const DecodedInsn *d) { return cvt_scalar(cpu, d, SF_F32, SF_F64); }
 
-/* ---- MXCSR ------------------------------------------------------------------------------ */
+/* ---- MXCSR --------------------------------------------------------------- */
 
 /* LDMXCSR m32: a reserved bit set is #GP(0) (Vol. 2 LDMXCSR; MXCSR_MASK is
  * 0xFFFF, DAZ included).  Loading a flag whose mask is clear raises

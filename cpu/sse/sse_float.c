@@ -137,7 +137,7 @@ int h_COMISD(Cpu *cpu, const DecodedInsn *d) { return comis(cpu, d, SF_F64, true
 int h_UCOMISS(Cpu *cpu, const DecodedInsn *d) { return comis(cpu, d, SF_F32, false); }
 int h_UCOMISD(Cpu *cpu, const DecodedInsn *d) { return comis(cpu, d, SF_F64, false); }
 
-/* ---- SSE3: ADDSUB, HADD, HSUB ----------------------------------------------- */
+/* ---- SSE3: ADDSUB, HADD, HSUB -------------------------------------------- */
 
 /* Vol. 2 ADDSUBPS: even lanes subtract, odd lanes add. */
 static int addsub(Cpu *cpu, const DecodedInsn *d, SfFormat f)
@@ -188,7 +188,7 @@ int h_HADDPD(Cpu *cpu, const DecodedInsn *d) { return horizontal(cpu, d, SF_F64,
 int h_HSUBPS(Cpu *cpu, const DecodedInsn *d) { return horizontal(cpu, d, SF_F32, true); }
 int h_HSUBPD(Cpu *cpu, const DecodedInsn *d) { return horizontal(cpu, d, SF_F64, true); }
 
-/* ---- SSE4.1: DPPS, DPPD ----------------------------------------------------- */
+/* ---- SSE4.1: DPPS, DPPD -------------------------------------------------- */
 
 /* One step of a dot product: merge its flags, fault if one is unmasked
  * (the destination is then untouched), and start the next step afresh. */

@@ -12,7 +12,7 @@
  */
 #include "cpu/sse/sse_fp.h"
 
-/* ---- whole-register moves ----------------------------------------------------- */
+/* ---- whole-register moves ------------------------------------------------ */
 
 /* Operand 1 to operand 0, either being memory (load and store forms share
  * the handler: 0F 10/11, 0F 28/29). */
@@ -98,7 +98,7 @@ static int movmsk(Cpu *cpu, const DecodedInsn *d, SfFormat f)
 int h_MOVMSKPS(Cpu *cpu, const DecodedInsn *d) { return movmsk(cpu, d, SF_F32); }
 int h_MOVMSKPD(Cpu *cpu, const DecodedInsn *d) { return movmsk(cpu, d, SF_F64); }
 
-/* ---- two-source shuffles, logic and blends ------------------------------------ */
+/* ---- two-source shuffles, logic and blends ------------------------------- */
 
 /* dest = f(dest, src) where src is xmm or an aligned m128. */
 typedef void (*Combine)(XmmReg *r, const XmmReg *a, const XmmReg *b,
@@ -160,7 +160,7 @@ int h_MOVDDUP(Cpu *cpu, const DecodedInsn *d)
     return CPU_OK;
 }
 
-/* ---- SSE4.1 INSERTPS, EXTRACTPS ------------------------------------------------- */
+/* ---- SSE4.1 INSERTPS, EXTRACTPS ------------------------------------------ */
 
 /* INSERTPS xmm1, xmm2/m32, imm8 (Vol. 2): the source lane imm8[7:6] (a
  * memory operand is one m32 and has no lane) goes to lane imm8[5:4], then

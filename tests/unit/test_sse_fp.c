@@ -211,7 +211,7 @@ Test(sse_fp, comiss_flags)
     box_free(b);
 }
 
-/* ---- MMX forms ------------------------------------------------------------ */
+/* ---- MMX forms ----------------------------------------------------------- */
 
 Test(sse_fp, mmx_forms)
 {
@@ -239,7 +239,7 @@ Test(sse_fp, mmx_forms)
     box_free(b);
 }
 
-/* ---- softfloat known answers ------------------------------------------------ */
+/* ---- softfloat known answers --------------------------------------------- */
 
 static SfEnv env(uint32_t mxcsr)
 {

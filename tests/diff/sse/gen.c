@@ -37,7 +37,7 @@ uint64_t rng_next(Rng *r)
 
 const uint8_t gpr_numbers[NGPR] = { 0, 1, 2, 6, 8, 9, 10, 11 };
 
-/* ---- templates ---------------------------------------------------------- */
+/* ---- templates ----------------------------------------------------------- */
 
 enum { K_NONE, K_XMM, K_GPR, K_MMX };                 /* operand kinds */
 enum { M_NONE, M_EITHER, M_ONLY };                    /* memory forms */
@@ -202,7 +202,7 @@ unsigned gen_template_approx(unsigned t)
     return templates[t].approx;
 }
 
-/* ---- encoding --------------------------------------------------------------- */
+/* ---- encoding ------------------------------------------------------------ */
 
 /* extra66: 1 puts a 66h before an F2/F3 mandatory prefix, 2 after it; F2
  * and F3 take precedence either way (SDM Vol. 2 2.1.2). */
@@ -336,7 +336,7 @@ void gen_insn(Rng *r, SseInsn *out)
     out->id = (uint16_t)decode_id(out->bytes, out->len);
 }
 
-/* ---- values ----------------------------------------------------------------- */
+/* ---- values -------------------------------------------------------------- */
 
 typedef struct FmtDesc {
     unsigned frac, ebits;
@@ -532,7 +532,7 @@ void gen_context(Rng *r, const SseInsn *insn, uint8_t *ctx)
     put_le(ctx + CTX_FLAGS_IN, 0x202 | (rng_next(r) & 0x8d5), 8);
 }
 
-/* ---- the host stub ------------------------------------------------------------ */
+/* ---- the host stub ------------------------------------------------------- */
 
 static size_t rbx_op(uint8_t *b, unsigned rex, const uint8_t *op, size_t oplen,
                      unsigned reg, uint32_t disp)

@@ -28,7 +28,7 @@
 
 #include "cpu/decode.h"
 
-/* ---- comparison ------------------------------------------------------------ */
+/* ---- comparison ---------------------------------------------------------- */
 
 static double f32_value(uint32_t v)
 {
@@ -82,7 +82,7 @@ static bool same(const SseInsn *insn, const uint8_t *h, int hvec, const uint8_t 
            !memcmp(h + CTX_MEM, v + CTX_MEM, CTX_MEM_SIZE);
 }
 
-/* ---- reporting --------------------------------------------------------------- */
+/* ---- reporting ----------------------------------------------------------- */
 
 static void print_xmm(const char *what, const uint8_t *p)
 {
@@ -148,7 +148,7 @@ static void report(unsigned long n, const SseInsn *insn, const uint8_t *in,
            (unsigned long long)(get_le(v + CTX_FLAGS_OUT, 8) & 0x8d5));
 }
 
-/* ---- main ------------------------------------------------------------------------ */
+/* ---- main ---------------------------------------------------------------- */
 
 static uint64_t fnv(uint64_t h, const uint8_t *p, size_t n)
 {

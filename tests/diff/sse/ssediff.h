@@ -63,7 +63,7 @@ static inline unsigned rng_below(Rng *r, unsigned n)
     return (unsigned)(rng_next(r) % n);
 }
 
-/* ---- gen.c ---- */
+/* ---- gen.c --------------------------------------------------------------- */
 unsigned gen_init(void);
 unsigned gen_template_count(void);
 const char *gen_template_name(unsigned t, char *buf, size_t len);
@@ -75,13 +75,13 @@ void gen_context(Rng *r, const SseInsn *insn, uint8_t *ctx);
 /* The host stub around the instruction; *insn_off is where it starts. */
 size_t gen_stub(const SseInsn *insn, uint8_t *code, size_t *insn_off);
 
-/* ---- host.c ---- */
+/* ---- host.c -------------------------------------------------------------- */
 bool host_available(void);
 int host_init(void);
 /* Run the stub on ctx (in place); returns the vector of a fault, or -1. */
 int host_run(const uint8_t *code, size_t len, size_t insn_off, uint8_t *ctx);
 
-/* ---- vireo.c ---- */
+/* ---- vireo.c ------------------------------------------------------------- */
 int vireo_init(void);
 /* Run the instruction on ctx (in place); returns the vector, or -1. */
 int vireo_run(const SseInsn *insn, uint8_t *ctx);
