@@ -4,7 +4,19 @@
 set -e
 PKGS="build-essential pkg-config zlib1g-dev
 libcapstone-dev libxxhash-dev libsdl2-dev libslirp-dev libcriterion-dev libzstd-dev nasm seabios
-qemu-system-x86 libunicorn-dev busybox-static cpio grub-pc-bin xorriso mtools"
+qemu-system-x86 libunicorn-dev busybox-static cpio grub-pc-bin xorriso mtools
+acpica-tools"
+
+# --cross: also what the AArch64 portability check needs (check-long).
+if [ "${1:-}" = "--cross" ]; then
+    if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+        [ "$(id -u)" -ne 0 ] && SUDO_ARCH="sudo" || SUDO_ARCH=""
+        $SUDO_ARCH dpkg --add-architecture arm64
+        $SUDO_ARCH apt-get update -qq
+    fi
+    PKGS="$PKGS gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static
+libcapstone-dev:arm64 libxxhash-dev:arm64 libzstd-dev:arm64 zlib1g-dev:arm64"
+fi
 
 missing=""
 for p in $PKGS; do

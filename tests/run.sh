@@ -89,5 +89,9 @@ for t in tests/guest/*.sh; do
     run_suite "guest/$(basename "$t" .sh)" sh "$t"
 done
 
+if [ -n "${VIREO_LONG:-}" ]; then
+    run_suite "cross/aarch64" sh tests/cross/aarch64.sh
+fi
+
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]
