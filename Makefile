@@ -4,6 +4,8 @@
 #   make test    install what is missing, build, run every test (ends with
 #                one line "N passed, N failed")
 #   make deps    install missing Debian packages (idempotent, quick when done)
+#   make images  build the default guest from Debian packages (images/build.sh)
+#   make bench   boot time of the default guest, Vireo and QEMU TCG
 #   make check-long   the long soak and fuzz runs
 
 CC      ?= gcc
@@ -36,6 +38,11 @@ endif
 CORE_OBJ     := $(CORE_SRC:%.c=build/obj/%.o)
 CORE_SAN_OBJ := $(CORE_SRC:%.c=build/san/%.o)
 
+# The DSDT: roms/acpi/dsdt.asl, compiled by Debian's iasl (acpica-tools)
+# and turned into a C array that joins the library (machine/acpi.c).
+CORE_OBJ     += build/obj/acpi/dsdt_aml.o
+CORE_SAN_OBJ += build/san/acpi/dsdt_aml.o
+
 UNIT_SRC  := $(wildcard tests/unit/*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=build/tests/unit/%)
 UNIT_SAN  := $(UNIT_SRC:tests/unit/%.c=build/tests/unit-san/%)
@@ -52,12 +59,18 @@ SSE_BIN   := build/tests/diff/sse_host
 
 ROMS      := build/roms/bios-256k.bin build/roms/vgabios-stdvga.bin
 
-.PHONY: all deps run test check-long unit clean bench
+.PHONY: all deps images run test check-long unit clean bench
 all: build/vireo $(ROMS)
 
 # ---- set-up ---------------------------------------------------------------
 deps:
 	@sh tests/deps.sh
+
+# The default guest: Debian's current kernel and a busybox initramfs.  The
+# script re-resolves the kernel's version every time and rebuilds only what
+# changed, so it always runs.
+images: deps
+	@sh images/build.sh
 
 # ---- the emulator ---------------------------------------------------------
 build/obj/%.o: %.c
@@ -83,6 +96,29 @@ build/vireo: build/obj/frontends/main.o build/libvireo.a
 build/roms/%.bin: /usr/share/seabios/%.bin
 	@mkdir -p $(dir $@)
 	cp $< $@
+
+# ---- ACPI -------------------------------------------------------------------
+build/acpi/dsdt.aml: roms/acpi/dsdt.asl
+	@mkdir -p $(dir $@)
+	@command -v iasl >/dev/null || { echo "iasl not found: install acpica-tools (make deps)" >&2; exit 1; }
+	iasl -vs -we -p build/acpi/dsdt $<
+
+build/acpi/dsdt_aml.c: build/acpi/dsdt.aml
+	{ echo '/* Generated from build/acpi/dsdt.aml (roms/acpi/dsdt.asl) by the Makefile. */'; \
+	  echo '#include "machine/acpi.h"'; \
+	  echo 'const uint8_t acpi_dsdt_aml[] = {'; \
+	  od -An -v -tx1 $< | sed 's/ \([0-9a-f][0-9a-f]\)/ 0x\1,/g'; \
+	  echo '};'; \
+	  echo 'const size_t acpi_dsdt_aml_len = sizeof(acpi_dsdt_aml);'; } >$@.tmp
+	mv $@.tmp $@
+
+build/obj/acpi/dsdt_aml.o: build/acpi/dsdt_aml.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+build/san/acpi/dsdt_aml.o: build/acpi/dsdt_aml.c
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -c $< -o $@
 
 # ---- tests ----------------------------------------------------------------
 build/tests/unit/%: tests/unit/%.c build/libvireo.a
@@ -129,17 +165,48 @@ TEST_BINS := build/vireo $(ROMS) $(UNIT_BIN) $(UNIT_SAN) \
 TEST_BINS += $(if $(SIMD_SRC),$(SIMD_BIN))
 TEST_BINS += $(if $(SSE_SRC),$(SSE_BIN))
 
-test: deps
+# The serial-console driver of the guest tests (tests/guest/console.c).
+CONSOLE_BIN := build/tests/guest/console
+$(CONSOLE_BIN): tests/guest/console.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $<
+TEST_BINS += $(CONSOLE_BIN)
+
+# The qcow2 fuzz target (tests/fuzz/): a standalone mutator under ASan for
+# make test, and a libFuzzer build (clang) for make check-long.
+FUZZ_BIN      := build/tests/fuzz/qcow2_fuzz
+LIBFUZZER_BIN := build/tests/fuzz/qcow2_libfuzzer
+FUZZ_DEPS     := machine/block.c machine/block_raw.c $(wildcard machine/qcow2*.c) \
+	machine/events.c machine/clock.c util/log.c
+$(FUZZ_BIN): tests/fuzz/qcow2_fuzz.c build/libvireo-san.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -DFUZZ_STANDALONE -o $@ $< build/libvireo-san.a $(LDLIBS)
+$(LIBFUZZER_BIN): tests/fuzz/qcow2_fuzz.c $(FUZZ_DEPS) $(wildcard machine/*.h)
+	@mkdir -p $(dir $@)
+	clang -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-I. -o $@ tests/fuzz/qcow2_fuzz.c $(FUZZ_DEPS) -lz -lzstd -lpthread -lm
+TEST_BINS += $(FUZZ_BIN)
+
+test: deps images
 	@$(MAKE) --no-print-directory $(TEST_BINS)
 	@sh tests/run.sh
 
 check-long: deps
-	@$(MAKE) --no-print-directory $(TEST_BINS)
+	@sh tests/deps.sh --cross
+	@$(MAKE) --no-print-directory $(TEST_BINS) $(LIBFUZZER_BIN)
 	@VIREO_LONG=1 sh tests/run.sh
 
-run: deps
+# Boot the default guest on the terminal: a shell on the serial console;
+# `poweroff` ends it (Ctrl-A x also quits).
+RUN_APPEND := console=ttyS0
+run: deps images
 	@$(MAKE) --no-print-directory all
-	./build/vireo -nographic
+	./build/vireo -m 512 -nographic -kernel build/images/vmlinuz \
+		-initrd build/images/initramfs.cpio.gz -append "$(RUN_APPEND)"
+
+bench: deps images
+	@$(MAKE) --no-print-directory all $(CONSOLE_BIN)
+	@sh bench/boot.sh
 
 clean:
 	rm -rf build

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cpu/block.h"
+#include "cpu/debug.h"
 #include "cpu/insn.h"
 
 /* The family/model/stepping reported in EDX at reset and by CPUID leaf 1:
@@ -20,7 +21,8 @@ void cpu_default_features(CpuFeatures *f)
     f->leaf1_edx = (1u << 3) /* PSE */ | CPUID1_EDX_TSC | (1u << 5) /* MSR */ |
                    (1u << 6) /* PAE */ | CPUID1_EDX_CX8 | CPUID1_EDX_SEP |
                    (1u << 13) /* PGE */ | CPUID1_EDX_CMOV |
-                   (1u << 17) /* PSE-36 */ | CPUID1_EDX_CLFLUSH;
+                   (1u << 17) /* PSE-36 */ | CPUID1_EDX_CLFLUSH |
+                   CPUID1_EDX_MTRR | CPUID1_EDX_PAT;   /* cpu/msr.c */
     f->leaf1_edx |= CPUID1_EDX_FPU | CPUID1_EDX_FXSR;   /* cpu/fpu/ */
     f->leaf1_ecx = CPUID1_ECX_CX16 | CPUID1_ECX_POPCNT | CPUID1_ECX_MOVBE;
     /* cpu/sse/ integer: MMX, SSSE3 and SSE4.2 are integer-only extensions. */
@@ -81,8 +83,12 @@ void cpu_reset(Cpu *cpu)
     s->gdtr.limit = s->idtr.limit = 0xffff;
     s->dr[6] = 0xffff0ff0;
     s->dr[7] = 0x400;
+    debug_update(cpu);
     s->pat = 0x0007040600070406ull;
     s->apic_base = 0xfee00000ull | (1u << 11) | (1u << 8);  /* enabled, BSP */
+    /* IA32_MISC_ENABLE: fast-string operations on (bit 0, 1 at power-on,
+     * SDM Vol. 4 Table 2-2). */
+    s->misc_enable = 1;
     s->exception.vector = -1;
     /* x87 after RESET (Vol. 3 Table 9-1): FCW 0040h, FSW 0, tag word 5555h
      * (every register a valid +0.0); FNINIT gives 037Fh and all empty. */

@@ -58,6 +58,12 @@ enum {
 };
 enum { EFER_SCE = 1u << 0, EFER_LME = 1u << 8, EFER_LMA = 1u << 10, EFER_NXE = 1u << 11 };
 
+/* CpuState.intr_shadow: STI (with IF = 0 before it) holds off maskable
+ * interrupts for one instruction (SDM Vol. 2 STI); MOV SS and POP SS also
+ * hold off debug exceptions, single-step traps included (Vol. 3 6.8.3).
+ * Both hold off NMI too here, which the SDM allows ("some processors"). */
+enum { INTR_SHADOW_NONE = 0, INTR_SHADOW_STI = 1, INTR_SHADOW_MOVSS = 2 };
+
 /* Exception vectors (SDM Vol. 3 6.3.1). */
 enum {
     EXC_DE = 0, EXC_DB = 1, EXC_NMI = 2, EXC_BP = 3, EXC_OF = 4, EXC_BR = 5,
@@ -149,12 +155,22 @@ typedef struct CpuState {
     uint64_t tsc_aux, apic_base, pat, misc_enable;
     uint64_t tsc_offset;     /* TSC = clock-derived ticks + tsc_offset */
 
+    /* Memory-type registers (SDM Vol. 3 11.11): stored and validated,
+     * not acted on (an emulator has no caches to steer). */
+    uint64_t mtrr_def_type;      /* IA32_MTRR_DEF_TYPE */
+    uint64_t mtrr_fixed[11];     /* 0x250, 0x258, 0x259, 0x268-0x26F */
+    uint64_t mtrr_var[16];       /* PHYSBASE0, PHYSMASK0, ... (0x200-0x20F) */
+
     uint64_t icount;         /* retired instructions */
     PendingException exception;
     uint8_t halted;
-    uint8_t intr_shadow;     /* no interrupt before the next instruction
-                                (after STI, MOV SS, POP SS) */
-    uint8_t pad0, pad1;
+    uint8_t intr_shadow;     /* INTR_SHADOW_*: events held off until after
+                                the next instruction (SDM Vol. 3 6.8.3) */
+    uint8_t nmi_pending;     /* the NMI input latched an edge */
+    uint8_t nmi_blocked;     /* an NMI handler runs: NMIs wait for IRET
+                                (SDM Vol. 3 6.7.1) */
+    uint32_t debug_pending;  /* DR6 bits (B0-B3, BD, BS, BT) of #DB traps
+                                not yet delivered (cpu/debug.c) */
 
     X87State fpu;            /* x87 FPU (cpu/fpu/) */
     SseState sse;            /* XMM registers and MXCSR (cpu/sse/) */
@@ -182,6 +198,8 @@ typedef struct CpuFeatures {
 #define CPUID1_EDX_CX8     (1u << 8)
 #define CPUID1_EDX_APIC    (1u << 9)     /* set while an APIC is attached */
 #define CPUID1_EDX_SEP     (1u << 11)
+#define CPUID1_EDX_MTRR    (1u << 12)
+#define CPUID1_EDX_PAT     (1u << 16)
 #define CPUID1_EDX_CMOV    (1u << 15)
 #define CPUID1_EDX_CLFLUSH (1u << 19)
 #define CPUID1_EDX_FPU     (1u << 0)
@@ -262,6 +280,10 @@ typedef struct Cpu {
     void (*ferr)(void *opaque, int level);
     void *ferr_opaque;
     int ferr_level;           /* last level given to ferr */
+    /* DEBUG_* (cpu/debug.h): which kinds of DR0-DR3 breakpoint DR7 (and
+     * CR4.DE for I/O) enable.  Zero keeps the interpreter on its fast
+     * path; recomputed by debug_update() on MOV DR7, MOV CR4 and reset. */
+    uint8_t debug_active;
 } Cpu;
 
 /* Derived execution mode, recomputed by cpu_update_mode() whenever CR0,
@@ -301,6 +323,19 @@ int cpu_raise(Cpu *cpu, int vector, uint32_t error_code, bool has_error);
 
 /* The board's A20 gate changed (port 0x92, the keyboard controller). */
 void cpu_set_a20(Cpu *cpu, bool enabled);
+
+/* The NMI input (the local APIC's LINT1 or NMI message, a monitor
+ * command): latches one NMI, taken before INTR at the next instruction
+ * boundary unless an NMI handler is still running (until its IRET). */
+void cpu_raise_nmi(Cpu *cpu);
+
+/* The MTRRs as PC firmware leaves them at boot (SDM Vol. 3 11.11), for
+ * boards that start a kernel without firmware: write-back by default, the
+ * VGA window 0xA0000-0xBFFFF uncacheable, 0xC0000-0xFFFFF write-protected,
+ * and [ram_below_4g, 4 GiB) (the PCI hole and the firmware) uncacheable
+ * through the variable ranges.  Linux leaves PAT alone when it finds the
+ * MTRRs disabled, so this is what gives a directly booted kernel PAT. */
+void cpu_mtrr_firmware_defaults(Cpu *cpu, uint64_t ram_below_4g);
 
 /* Load a segment register in real/V86 mode (base = selector << 4). */
 void cpu_load_seg_real(Cpu *cpu, int seg, uint16_t selector);

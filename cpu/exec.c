@@ -2,10 +2,15 @@
  *
  * Finds or decodes the block at CS:RIP, runs its instructions by calling
  * their handlers, advances RIP and the retired-instruction count, and
- * delivers exceptions and external interrupts at instruction boundaries.
- * The JIT builds on the same blocks and the same handlers.
+ * delivers exceptions, NMI and external interrupts at instruction
+ * boundaries.  While a debug feature is live (TF, RF, DR7 breakpoints, a
+ * pending #DB trap) it runs one instruction at a time with the checks of
+ * SDM Vol. 3 ch. 17 instead of whole blocks; otherwise a block costs one
+ * test of those conditions.  The JIT builds on the same blocks and the
+ * same handlers, and must leave that case to the interpreter.
  */
 #include "cpu/block.h"
+#include "cpu/debug.h"
 #include "cpu/disas.h"
 #include "cpu/insn.h"
 #include "cpu/interrupt.h"
@@ -98,35 +103,97 @@ static Block *find_block(Cpu *cpu)
     return b ? b : build_block(cpu, linear, phys);
 }
 
+/* Run one decoded instruction by the protocol of cpu/insn.h: RIP and the
+ * retired count advance after CPU_OK and CPU_EXIT. */
+static inline int run_insn(Cpu *cpu, const DecodedInsn *d)
+{
+    uint64_t start = cpu->s.rip, next = insn_next_rip(cpu, d);
+    int r = insn_handlers[d->id](cpu, d);
+    if (r == CPU_FAULT && cpu->s.exception.is_soft) {
+        /* The handler moved RIP past the INT; keep that as the return
+         * address and point RIP back at the instruction. */
+        cpu->s.exception.return_rip = cpu->s.rip;
+        cpu->s.rip = start;
+    }
+    if (r != CPU_OK && r != CPU_EXIT)
+        return r;   /* CPU_FAULT: delivered by the loop; CPU_RESTART */
+    if (!(d->attr & DA_BRANCH))
+        cpu->s.rip = next;
+    if (!(d->attr & DA_STRING))
+        cpu->s.icount++;
+    return r;
+}
+
 static void run_block(Cpu *cpu, Block *b)
 {
     b->exec_count++;
     for (uint32_t i = 0; i < b->count; i++) {
-        const DecodedInsn *d = &b->insns[i];
-        uint64_t start = cpu->s.rip, next = insn_next_rip(cpu, d);
-        int r = insn_handlers[d->id](cpu, d);
-        if (r == CPU_FAULT && cpu->s.exception.is_soft) {
-            /* The handler moved RIP past the INT; keep that as the return
-             * address and point RIP back at the instruction. */
-            cpu->s.exception.return_rip = cpu->s.rip;
-            cpu->s.rip = start;
+        int r = run_insn(cpu, &b->insns[i]);
+        if (r == CPU_RESTART) {
+            /* Interrupted between iterations: an event taken now pushes
+             * RF = 1 (SDM Vol. 3 17.3.1.1), and the next step clears it. */
+            cpu->s.eflags |= F_RF;
+            return;
         }
-        if (r != CPU_OK && r != CPU_EXIT)
-            return;   /* CPU_FAULT: delivered by the loop; CPU_RESTART */
-        if (!(d->attr & DA_BRANCH))
-            cpu->s.rip = next;
-        if (!(d->attr & DA_STRING))
-            cpu->s.icount++;
-        if (r == CPU_EXIT || b->invalid || cpu->s.icount >= cpu->icount_limit)
+        if (r != CPU_OK || b->invalid || cpu->s.icount >= cpu->icount_limit)
             return;
     }
 }
 
-/* Take a pending external interrupt if IF allows and no shadow blocks it.
- * Returns true if one was delivered. */
+/* One instruction under the debug rules of SDM Vol. 3 17.3 (cpu/debug.c):
+ * entered instead of a block whenever TF or RF is set, DR7 enables a
+ * breakpoint, or a #DB trap waits; the instruction breakpoint check has
+ * been made. */
+static void step_debug(Cpu *cpu, Block *b)
+{
+    CpuState *s = &cpu->s;
+    const DecodedInsn *d = &b->insns[0];
+    bool tf = s->eflags & F_TF;
+    /* RF is cleared at the start of the instruction, after the check for
+     * instruction breakpoints (17.3.1.1); IRET may set it again. */
+    s->eflags &= ~(uint64_t)F_RF;
+    /* Traps come after each iteration of a REP string instruction while
+     * anything can trap: run at most one. */
+    uint64_t limit = cpu->icount_limit;
+    if (tf || cpu->debug_active)
+        cpu->icount_limit = s->icount + 1;
+    b->exec_count++;
+    int r = run_insn(cpu, d);
+    cpu->icount_limit = limit;
+    if (r == CPU_FAULT) {
+        /* A fault cancels the instruction's traps; it will run again.
+         * Traps held over a MOV SS shadow survive INT n/INT3/INTO and
+         * are taken on the handler's first instruction, as hardware does
+         * (SDM Vol. 3 6.8.3). */
+        if (!s->exception.is_soft)
+            s->debug_pending = 0;
+        return;
+    }
+    if (r == CPU_EXIT && d->id == INSN_FETCH_FAULT)
+        return;   /* a stale block was dropped: no instruction ran */
+    if (r == CPU_RESTART)
+        s->eflags |= F_RF;   /* any iteration but the last (17.3.1.1) */
+    if (tf)
+        s->debug_pending |= DR6_BS;
+    /* After MOV SS or POP SS the traps wait one more instruction. */
+    if (s->debug_pending && s->intr_shadow != INTR_SHADOW_MOVSS)
+        debug_raise_pending(cpu);
+}
+
+/* Take a pending NMI or external interrupt if no shadow blocks it (NMI
+ * first, SDM Vol. 3 Table 6-2).  Returns true if one was delivered. */
 static bool take_interrupt(Cpu *cpu, bool shadow)
 {
-    if (shadow || !cpu->intr_pending || !(cpu->s.eflags & F_IF))
+    if (shadow)
+        return false;
+    if (cpu->s.nmi_pending && !cpu->s.nmi_blocked) {
+        /* Blocked until the handler's IRET (6.7.1). */
+        cpu->s.nmi_pending = 0;
+        cpu->s.nmi_blocked = 1;
+        cpu_deliver_external(cpu, EXC_NMI);
+        return true;
+    }
+    if (!cpu->intr_pending || !(cpu->s.eflags & F_IF))
         return false;
     /* With a local APIC, INTA goes to it: it hands out its own vector or,
      * for ExtINT, runs the 8259's INTA (hw/lapic.c). */
@@ -143,6 +210,40 @@ static bool take_interrupt(Cpu *cpu, bool shadow)
     return true;
 }
 
+void cpu_raise_nmi(Cpu *cpu)
+{
+    cpu->s.nmi_pending = 1;
+    /* Raised inside an instruction (a local APIC register write): end the
+     * block after it so that the NMI is taken at the next boundary.  The
+     * loop keeps its own budget; cpu_exec resets this one on entry. */
+    cpu->icount_limit = cpu->s.icount;
+}
+
+/* Would an NMI or INTR be taken at the next boundary without a shadow? */
+static bool event_waiting(const Cpu *cpu)
+{
+    return (cpu->intr_pending && (cpu->s.eflags & F_IF)) ||
+           (cpu->s.nmi_pending && !cpu->s.nmi_blocked);
+}
+
+/* Faults push RF = 1 so that the handler's IRET restarts the instruction
+ * without re-triggering its instruction breakpoint (SDM Vol. 3 17.3.1.1);
+ * #DB never does, nor traps and aborts.  Delivery clears RF in the
+ * handler's EFLAGS, so setting it here only reaches the pushed image (or
+ * the TSS of a task gate). */
+static void mark_fault_rf(Cpu *cpu)
+{
+    const PendingException *e = &cpu->s.exception;
+    if (e->is_soft != EXC_SOURCE_EXCEPTION)
+        return;
+    switch (e->vector) {
+    case EXC_DB: case EXC_BP: case EXC_OF: case EXC_DF: case EXC_MC:
+        return;
+    default:
+        cpu->s.eflags |= F_RF;
+    }
+}
+
 uint64_t cpu_exec(Cpu *cpu, uint64_t icount_limit)
 {
     uint64_t start = cpu->s.icount;
@@ -152,20 +253,40 @@ uint64_t cpu_exec(Cpu *cpu, uint64_t icount_limit)
         if (cpu->s.exception.vector >= 0) {
             if (cpu->stop_on_exception)
                 break;
+            mark_fault_rf(cpu);
+            cpu->s.intr_shadow = INTR_SHADOW_NONE;   /* an event ends it */
             cpu_deliver_pending(cpu);
             continue;
         }
-        bool shadow = cpu->s.intr_shadow;
-        cpu->s.intr_shadow = 0;
-        if (take_interrupt(cpu, shadow))
+        uint8_t shadow = cpu->s.intr_shadow;
+        cpu->s.intr_shadow = INTR_SHADOW_NONE;
+        /* Traps of the last instruction come first (Table 6-2). */
+        if (__builtin_expect(cpu->s.debug_pending != 0, 0) &&
+            shadow != INTR_SHADOW_MOVSS) {
+            debug_raise_pending(cpu);
+            continue;
+        }
+        if (take_interrupt(cpu, shadow != INTR_SHADOW_NONE))
             continue;
         if (cpu->s.halted)
             break;
+        bool debug = (cpu->s.eflags & (F_TF | F_RF)) || cpu->debug_active ||
+                     cpu->s.debug_pending;
+        if (__builtin_expect(debug, 0)) {
+            /* Instruction breakpoints precede the fetch (Table 6-2). */
+            if ((cpu->debug_active & DEBUG_EXEC) && !(cpu->s.eflags & F_RF) &&
+                shadow != INTR_SHADOW_MOVSS && debug_check_exec(cpu))
+                continue;
+            Block *b = find_block(cpu);
+            if (b)
+                step_debug(cpu, b);
+            continue;
+        }
         Block *b = find_block(cpu);
         if (!b)
             continue;
-        if (shadow && cpu->intr_pending && (cpu->s.eflags & F_IF)) {
-            /* STI/MOV SS shadow with an interrupt waiting: run just the one
+        if (shadow && event_waiting(cpu)) {
+            /* STI/MOV SS shadow with an event waiting: run just the one
              * shadowed instruction, then take it (SDM Vol. 3 6.8.3). */
             cpu->icount_limit = cpu->s.icount + 1;
             run_block(cpu, b);

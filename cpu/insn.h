@@ -12,7 +12,9 @@
  *    instruction when a branch is not taken);
  *  - on CPU_FAULT, RIP and every register are as before the instruction
  *    (faults are restartable), except the iterations a REP string
- *    instruction already completed;
+ *    instruction already completed, and a task switch that faults after
+ *    its commit point (SDM Vol. 3 7.3 step 13): the new task's state is
+ *    loaded and the fault belongs to it (cpu/task.c);
  *  - CPU_RESTART: a REP string instruction stopped part-way (an interrupt
  *    is due or the instruction budget ran out); RIP stays on it and it
  *    resumes from the registers.
@@ -184,9 +186,7 @@ int branch_near(Cpu *cpu, const DecodedInsn *d, uint64_t target);
  * (MOV, POP, LDS...): real/V86 mode sets base = selector << 4; protected
  * mode reads and checks the descriptor (SDM Vol. 3 5.4-5.6). */
 int seg_load(Cpu *cpu, int seg, uint16_t selector);
-/* Far transfer to selector:offset (far JMP/CALL/RET, IRET, interrupts in
- * real mode). */
-int seg_load_cs(Cpu *cpu, uint16_t selector, uint64_t offset, unsigned osize);
+/* Far JMP/CALL/RET and IRET load CS through cpu/far.h. */
 
 /* ---- interrupts ---------------------------------------------------- */
 

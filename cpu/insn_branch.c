@@ -2,9 +2,11 @@
  * interrupts, IRET and BOUND.
  *
  * Intel SDM Vol. 2: Jcc, JMP, CALL, RET, LOOP/LOOPcc, JCXZ/JECXZ/JRCXZ,
- * INT n/INTO/INT3/INT1, IRET/IRETD/IRETQ, BOUND; Vol. 3 5.8 (privilege
- * levels of far returns), 6.12-6.14 (returning from handlers), 20.2-20.3
- * (virtual-8086 mode, IRET into it, and CR4.VME).
+ * INT n/INTO/INT3/INT1, IRET/IRETD/IRETQ, BOUND; Vol. 3 6.12-6.14
+ * (returning from handlers), 20.2-20.3 (virtual-8086 mode, IRET into it,
+ * and CR4.VME).  The far forms read their operands here and leave the
+ * transfer (privilege checks, gates, stack switches, Vol. 3 5.8) to
+ * cpu/far.c and task switches (Vol. 3 ch. 7) to cpu/task.c.
  *
  * Every handler here but BOUND has DA_BRANCH and sets RIP itself, also to
  * the next instruction when nothing is taken.  Targets are checked before anything
@@ -12,8 +14,9 @@
  * fault leaves RIP, SP and the registers as they were.
  */
 #include "cpu/cpu.h"
+#include "cpu/far.h"
 #include "cpu/insn.h"
-#include "cpu/segment.h"
+#include "cpu/task.h"
 #include "util/log.h"
 
 /* ---- near targets ------------------------------------------------------ */
@@ -179,203 +182,25 @@ static int far_done(int rc)
     return rc == CPU_OK ? CPU_EXIT : rc;
 }
 
-int h_JMPF(Cpu *cpu, const DecodedInsn *d)
+/* JMPF/CALLF: everything but reading the operand is cpu/far.c's. */
+static int jmp_call_far(Cpu *cpu, const DecodedInsn *d, FarKind kind)
 {
     uint16_t sel;
     uint64_t off;
-    int rc = far_pointer(cpu, d, &sel, &off);
-    if (rc != CPU_OK)
-        return rc;
-    return far_done(seg_load_cs(cpu, sel, off, d->osize));
-}
-
-/* CALLF pushes CS then the return offset, each at the operand size.  Both
- * slots are checked, then written, then CS:rIP loaded; SP moves only once
- * the load succeeded, so a failed load leaves only dead bytes below SP.
- * The stores come before the load because the load may leave 64-bit mode
- * and change how SS is addressed.
- * TODO(system): a call through a call gate to an inner privilege level
- * pushes on the new stack; seg_load_cs has no notion of "call", so that
- * path is the system-architecture issue's. */
-int h_CALLF(Cpu *cpu, const DecodedInsn *d)
-{
-    unsigned size = d->osize, w = stack_width(cpu);
-    uint64_t sp = reg_read(cpu, R_SP, w);
-    uint64_t slot_cs = (sp - size) & size_mask(w);
-    uint64_t slot_ip = (sp - 2 * (uint64_t)size) & size_mask(w);
-    uint16_t sel;
-    uint64_t off;
-    int rc = far_pointer(cpu, d, &sel, &off);
-    if (rc == CPU_OK)
-        rc = mem_check_write(cpu, SEG_SS, slot_cs, size);
-    if (rc == CPU_OK)
-        rc = mem_check_write(cpu, SEG_SS, slot_ip, size);
-    if (rc == CPU_OK)
-        rc = mem_write(cpu, SEG_SS, slot_cs, size, cpu->s.seg[SEG_CS].selector);
-    if (rc == CPU_OK)
-        rc = mem_write(cpu, SEG_SS, slot_ip, size,
-                       insn_next_rip(cpu, d) & size_mask(size));
-    if (rc == CPU_OK)
-        rc = seg_load_cs(cpu, sel, off, size);
-    if (rc != CPU_OK)
-        return rc;
-    reg_write(cpu, R_SP, w, slot_ip);
-    return CPU_EXIT;
-}
-
-/* What a multi-step far return may need to undo when a later step faults
- * (loading SS after CS on a return to an outer privilege level). */
-typedef struct FarSave {
-    SegmentCache seg[SEG_COUNT];
-    uint64_t rip;
-} FarSave;
-
-static void far_save(const Cpu *cpu, FarSave *fs)
-{
-    for (int i = 0; i < SEG_COUNT; i++)
-        fs->seg[i] = cpu->s.seg[i];
-    fs->rip = cpu->s.rip;
-}
-
-static int far_restore(Cpu *cpu, const FarSave *fs, int rc)
-{
-    for (int i = 0; i < SEG_COUNT; i++)
-        cpu->s.seg[i] = fs->seg[i];
-    cpu->s.rip = fs->rip;
-    cpu_update_mode(cpu);
-    return rc;
-}
-
-/* On a return to an outer (less privileged) level, ES, DS, FS and GS are
- * made null if the new CPL could not have loaded them: DPL < CPL and a
- * data or non-conforming code segment (SDM RET and IRET pseudo-code,
- * Vol. 3 5.8.6).  Registers that already hold a null selector are left
- * alone, which keeps FS/GS bases set through MSRs in 64-bit mode. */
-static void null_outer_segments(Cpu *cpu)
-{
-    static const int segs[4] = { SEG_ES, SEG_DS, SEG_FS, SEG_GS };
-    unsigned cpl = cpu_cpl(cpu);
-    for (int i = 0; i < 4; i++) {
-        const SegmentCache *s = &cpu->s.seg[segs[i]];
-        if ((s->selector & 0xfffc) == 0)
-            continue;
-        bool conforming = (s->attr & SEG_ATTR_S) && (s->attr & 0x8) && (s->attr & 0x4);
-        unsigned dpl = (s->attr & SEG_ATTR_DPL) >> 5;
-        if (!conforming && dpl < cpl)
-            seg_load(cpu, segs[i], 0);
-    }
-}
-
-/* Set the accessed bit of a descriptor in the GDT/LDT, as a load does. */
-static int desc_mark_accessed(Cpu *cpu, uint16_t sel, uint64_t desc)
-{
-    if (desc & (1ull << 40))
-        return CPU_OK;
-    uint64_t base = (sel & 4) ? cpu->s.ldtr.base : cpu->s.gdtr.base;
-    return mem_write_linear(cpu, base + (sel & ~7u) + 5, 1,
-                            ((desc >> 40) & 0xff) | 1, true);
-}
-
-/* The CS load of a protected-mode far return (SDM RET, "protected-mode
- * return" checks, and IRET PROTECTED-MODE-RETURN).  Unlike a far JMP/CALL
- * the target may be less privileged: RPL >= CPL, a non-conforming segment
- * needs DPL = RPL, a conforming one DPL <= RPL, and the RPL becomes the
- * new CPL.  seg_load_cs implements the JMP/CALL rules (DPL = CPL, RPL
- * forced to CPL), hence this separate path. */
-static int return_cs_load(Cpu *cpu, uint16_t sel, uint64_t off, unsigned size)
-{
-    unsigned cpl = cpu_cpl(cpu), rpl = sel & 3;
-    uint32_t err = sel & ~3u;
-    uint64_t desc;
-    int vec;
-    off &= size_mask(size);
-    if ((sel & ~3u) == 0)
-        return cpu_raise(cpu, EXC_GP, 0, true);
-    if (desc_read(cpu, sel, &desc, &vec) != CPU_OK)
+    if (far_pointer(cpu, d, &sel, &off) != CPU_OK)
         return CPU_FAULT;
-    SegmentCache c;
-    desc_to_cache(desc, sel, &c);
-    bool code = (c.attr & SEG_ATTR_S) && (c.attr & 0x8);
-    unsigned dpl = (c.attr & SEG_ATTR_DPL) >> 5;
-    if (!code || rpl < cpl || ((c.attr & 0x4) ? dpl > rpl : dpl != rpl))
-        return cpu_raise(cpu, EXC_GP, err, true);
-    if (!(c.attr & SEG_ATTR_P))
-        return cpu_raise(cpu, EXC_NP, err, true);
-    bool is64 = (cpu->mode & CPU_MODE_LONG) && (c.attr & SEG_ATTR_L);
-    if (is64 && (c.attr & SEG_ATTR_DB))
-        return cpu_raise(cpu, EXC_GP, err, true);
-    if (is64 ? !is_canonical(off) : off > c.limit)
-        return cpu_raise(cpu, EXC_GP, 0, true);
-    if (desc_mark_accessed(cpu, sel, desc) != CPU_OK)
-        return CPU_FAULT;
-    c.attr |= 1;
-    cpu->s.seg[SEG_CS] = c;
-    cpu->s.rip = off;
-    cpu_update_mode(cpu);
-    return CPU_OK;
+    return far_done(far_jump(cpu, kind, sel, off, d->osize, insn_next_rip(cpu, d)));
 }
 
-static bool is_protected(const Cpu *cpu)
-{
-    return (cpu->mode & CPU_MODE_PROT) && !(cpu->mode & CPU_MODE_V86);
-}
+int h_JMPF(Cpu *cpu, const DecodedInsn *d)  { return jmp_call_far(cpu, d, FAR_JMP); }
+int h_CALLF(Cpu *cpu, const DecodedInsn *d) { return jmp_call_far(cpu, d, FAR_CALL); }
 
-/* Load CS:rIP, then (when `pop_stack`) SS:rSP from new_ss/new_sp, undoing
- * the CS load if SS faults.  The SS checks run against the new CPL, as the
- * SDM orders them. */
-static int far_return_load(Cpu *cpu, uint16_t cs, uint64_t ip, unsigned size,
-                           bool pop_stack, uint16_t new_ss)
-{
-    FarSave fs;
-    far_save(cpu, &fs);
-    int rc = is_protected(cpu) ? return_cs_load(cpu, cs, ip, size)
-                               : seg_load_cs(cpu, cs, ip, size);
-    if (rc != CPU_OK)
-        return rc;
-    if (pop_stack && (rc = seg_load(cpu, SEG_SS, new_ss)) != CPU_OK)
-        return far_restore(cpu, &fs, rc);
-    return CPU_OK;
-}
-
-/* Set SP to the value popped for an outer-level return: at the new stack
- * width (all 64 bits when the new mode is 64-bit). */
-static void sp_set_new(Cpu *cpu, uint64_t sp)
-{
-    reg_write(cpu, R_SP, stack_width(cpu), sp & size_mask(stack_width(cpu)));
-}
-
-/* RETF [imm16]: pop rIP then CS (operand size each, selector in the low
- * 16 bits), release imm16.  Returning to an outer level also pops rSP and
- * SS (released by imm16 as well) and nulls inaccessible data segments. */
+/* RETF [imm16]: imm16 bytes of parameters are released on the stack
+ * returned from and, on a return to an outer level, on the outer one. */
 int h_RETF(Cpu *cpu, const DecodedInsn *d)
 {
-    unsigned size = d->osize, w = stack_width(cpu);
     uint64_t release = d->kind[0] == OPK_IMM ? (d->imm & 0xffff) : 0;
-    uint64_t ip, cs, new_sp = 0, new_ss = 0;
-    int rc = stack_peek(cpu, 0, size, &ip);
-    if (rc == CPU_OK)
-        rc = stack_peek(cpu, size, size, &cs);
-    if (rc != CPU_OK)
-        return rc;
-    bool outer = is_protected(cpu) && (cs & 3) > cpu_cpl(cpu);
-    if (outer) {
-        rc = stack_peek(cpu, 2 * size + release, size, &new_sp);
-        if (rc == CPU_OK)
-            rc = stack_peek(cpu, 3 * size + release, size, &new_ss);
-        if (rc != CPU_OK)
-            return rc;
-    }
-    uint64_t sp = reg_read(cpu, R_SP, w);
-    rc = far_return_load(cpu, (uint16_t)cs, ip, size, outer, (uint16_t)new_ss);
-    if (rc != CPU_OK)
-        return rc;
-    if (outer) {
-        sp_set_new(cpu, new_sp + release);
-        null_outer_segments(cpu);
-    } else {
-        reg_write(cpu, R_SP, w, (sp + 2 * size + release) & size_mask(w));
-    }
-    return CPU_EXIT;
+    return far_done(far_return(cpu, FAR_RET, d->osize, release, 0));
 }
 
 /* ---- software interrupts ----------------------------------------------- */
@@ -450,17 +275,8 @@ static int iret_frame(Cpu *cpu, unsigned size, uint64_t v[3])
 /* Real-address mode, and V86 mode with IOPL = 3 (which keeps IOPL). */
 static int iret_real(Cpu *cpu, unsigned size, uint64_t keep)
 {
-    uint64_t v[3];
-    unsigned w = stack_width(cpu);
-    int rc = iret_frame(cpu, size, v);
-    if (rc == CPU_OK)
-        rc = seg_load_cs(cpu, (uint16_t)v[1], v[0], size);
-    if (rc != CPU_OK)
-        return rc;
     uint64_t mask = (size == 2 ? IRET_REAL16_MASK : IRET_REAL32_MASK) & ~keep;
-    cpu_set_eflags(cpu, v[2], mask);
-    reg_write(cpu, R_SP, w, (reg_read(cpu, R_SP, w) + 3 * size) & size_mask(w));
-    return CPU_EXIT;
+    return far_done(far_return(cpu, FAR_IRET, size, 0, mask));
 }
 
 /* V86 mode with IOPL < 3: with CR4.VME a 16-bit IRET may return, moving
@@ -477,7 +293,7 @@ static int iret_v86_vme(Cpu *cpu, unsigned size)
         return rc;
     if ((v[2] & F_TF) || ((v[2] & F_IF) && (cpu->s.eflags & F_VIP)))
         return cpu_raise(cpu, EXC_GP, 0, true);
-    if ((rc = seg_load_cs(cpu, (uint16_t)v[1], v[0], size)) != CPU_OK)
+    if ((rc = far_real(cpu, (uint16_t)v[1], v[0], size)) != CPU_OK)
         return rc;
     cpu_set_eflags(cpu, v[2], IRET_REAL16_MASK & ~(uint64_t)(F_IF | F_IOPL));
     cpu->s.eflags = (cpu->s.eflags & ~(uint64_t)F_VIF) | ((v[2] & F_IF) ? F_VIF : 0);
@@ -525,50 +341,31 @@ static uint64_t iret_prot_mask(const Cpu *cpu, unsigned size)
     return mask;
 }
 
-/* Protected mode and IA-32e mode, NT clear: same or outer privilege.  In
- * 64-bit mode the frame always has SS:RSP (SDM IRET, IA-32e-MODE). */
+/* Protected mode and IA-32e mode, NT clear: same or outer privilege
+ * (cpu/far.c; in 64-bit mode the frame always has SS:RSP), or back to
+ * virtual-8086 mode. */
 static int iret_protected(Cpu *cpu, unsigned size)
 {
-    uint64_t v[3], new_sp = 0, new_ss = 0;
-    unsigned w = stack_width(cpu);
+    uint64_t v[3];
     int rc = iret_frame(cpu, size, v);
     if (rc != CPU_OK)
         return rc;
-    unsigned cpl = cpu_cpl(cpu), rpl = v[1] & 3;
-    if (!(cpu->mode & CPU_MODE_LONG) && (v[2] & F_VM) && cpl == 0 && size == 4)
+    if (!(cpu->mode & CPU_MODE_LONG) && (v[2] & F_VM) && cpu_cpl(cpu) == 0 &&
+        size == 4)
         return iret_to_v86(cpu, v);
-    if (rpl < cpl)
-        return cpu_raise(cpu, EXC_GP, (uint32_t)(v[1] & 0xfffc), true);
-    bool pop_stack = rpl != cpl || cpu_is_64(cpu);
-    if (pop_stack) {
-        rc = stack_peek(cpu, 3 * (uint64_t)size, size, &new_sp);
-        if (rc == CPU_OK)
-            rc = stack_peek(cpu, 4 * (uint64_t)size, size, &new_ss);
-        if (rc != CPU_OK)
-            return rc;
-    }
-    uint64_t mask = iret_prot_mask(cpu, size);
-    uint64_t sp = reg_read(cpu, R_SP, w);
-    rc = far_return_load(cpu, (uint16_t)v[1], v[0], size, pop_stack, (uint16_t)new_ss);
-    if (rc != CPU_OK)
-        return rc;
-    cpu_set_eflags(cpu, v[2], mask);
-    if (pop_stack)
-        sp_set_new(cpu, new_sp);
-    else
-        reg_write(cpu, R_SP, w, (sp + 3 * size) & size_mask(w));
-    if (rpl > cpl)
-        null_outer_segments(cpu);
-    return CPU_EXIT;
+    return far_done(far_return(cpu, FAR_IRET, size, 0, iret_prot_mask(cpu, size)));
 }
 
-/* IRET/IRETD/IRETQ by mode, after the SDM pseudo-code.  NMI blocking is
- * not modelled yet (IRET would end it).
- * TODO(system): the nested-task return (NT = 1 in legacy protected mode)
- * needs the task switch; until then it is #GP(0) and logged. */
+/* IRET/IRETD/IRETQ by mode, after the SDM pseudo-code.  Any IRET ends
+ * NMI blocking, even one that then faults (SDM Vol. 3 6.7.1; the VMX
+ * "NMI unblocking due to IRET" exit information shows it happens first).
+ * With NT = 1 a protected-mode IRET returns to the previous task (SDM
+ * IRET TASK-RETURN, Vol. 3 7.4; cpu/task.c); IA-32e mode has no task
+ * switch and raises #GP(0) instead (7.7). */
 int h_IRET(Cpu *cpu, const DecodedInsn *d)
 {
     unsigned size = d->osize;
+    cpu->s.nmi_blocked = 0;
     if (cpu_is_real(cpu))
         return iret_real(cpu, size, 0);
     if (cpu->mode & CPU_MODE_V86) {
@@ -577,10 +374,9 @@ int h_IRET(Cpu *cpu, const DecodedInsn *d)
         return iret_v86_vme(cpu, size);
     }
     if (cpu->s.eflags & F_NT) {
-        if (!(cpu->mode & CPU_MODE_LONG))
-            LOG_LIMITED(LOG_UNIMP, "IRET with NT=1 (task return) not "
-                        "implemented, #GP\n");
-        return cpu_raise(cpu, EXC_GP, 0, true);
+        if (cpu->mode & CPU_MODE_LONG)
+            return cpu_raise(cpu, EXC_GP, 0, true);
+        return far_done(task_return(cpu, insn_next_rip(cpu, d)));
     }
     return iret_protected(cpu, size);
 }

@@ -26,8 +26,12 @@ int h_MOV_TO_SEG(Cpu *cpu, const DecodedInsn *d)
     if (op_read(cpu, d, 1, 2, &sel) != CPU_OK ||
         seg_load(cpu, d->reg[0], (uint16_t)sel) != CPU_OK)
         return CPU_FAULT;
-    if (d->reg[0] == SEG_SS)
-        cpu->s.intr_shadow = 1;
+    if (d->reg[0] == SEG_SS) {
+        /* Interrupts and #DB wait one instruction (SDM Vol. 3 6.8.3);
+         * ending the block lets the loop see the shadow where it is. */
+        cpu->s.intr_shadow = INTR_SHADOW_MOVSS;
+        return CPU_EXIT;
+    }
     return CPU_OK;
 }
 

@@ -276,7 +276,7 @@ int h_POP_SEG(Cpu *cpu, const DecodedInsn *d)
         return rc;
     reg_write(cpu, R_SP, w, (sp + d->osize) & size_mask(w));
     if (seg == SEG_SS) {
-        cpu->s.intr_shadow = 1;
+        cpu->s.intr_shadow = INTR_SHADOW_MOVSS;
         return CPU_EXIT;
     }
     return CPU_OK;

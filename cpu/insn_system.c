@@ -6,6 +6,7 @@
  */
 #include "cpu/block.h"
 #include "cpu/cpuid.h"
+#include "cpu/debug.h"
 #include "cpu/fpu/x87.h"
 #include "cpu/insn.h"
 #include "util/log.h"
@@ -88,7 +89,7 @@ int h_STI(Cpu *cpu, const DecodedInsn *d)
     /* Interrupts stay blocked until after the next instruction; setting
      * IF ends the block so that the loop sees the window (cpu/exec.c). */
     if (!(cpu->s.eflags & F_IF)) {
-        cpu->s.intr_shadow = 1;
+        cpu->s.intr_shadow = INTR_SHADOW_STI;
         cpu->s.eflags |= F_IF;
         return CPU_EXIT;
     }
@@ -263,6 +264,7 @@ static int write_cr4(Cpu *cpu, uint64_t v)
     if ((v ^ cpu->s.cr4) & (CR4_PGE | CR4_PAE | CR4_PSE))
         tlb_flush_all(&cpu->tlb);
     cpu->s.cr4 = v;
+    debug_update(cpu);   /* CR4.DE turns I/O breakpoints on or off */
     return CPU_OK;
 }
 
@@ -317,40 +319,23 @@ int h_MOV_FROM_CR(Cpu *cpu, const DecodedInsn *d)
     return CPU_OK;
 }
 
-/* DR4/DR5 alias DR6/DR7 unless CR4.DE makes them #UD (SDM Vol. 3 17.2.2). */
-static int debug_register(Cpu *cpu, unsigned n, unsigned *out)
-{
-    if (n == 4 || n == 5) {
-        if (cpu->s.cr4 & CR4_DE)
-            return cpu_raise(cpu, EXC_UD, 0, false);
-        n += 2;
-    }
-    *out = n;
-    return CPU_OK;
-}
-
+/* MOV DR: the privilege check here, the rest in cpu/debug.c (SDM Vol. 3
+ * 17.2).  MOV to DR ends the block (DA_END), so a breakpoint it sets
+ * covers the very next instruction. */
 int h_MOV_TO_DR(Cpu *cpu, const DecodedInsn *d)
 {
-    unsigned n = 0;
-    if (require_cpl0(cpu) != CPU_OK || debug_register(cpu, d->reg[0], &n) != CPU_OK)
+    if (require_cpl0(cpu) != CPU_OK)
         return CPU_FAULT;
     uint64_t v = reg_read(cpu, d->reg[1], cpu_is_64(cpu) ? 8 : 4);
-    if (n >= 6 && (v >> 32))
-        return cpu_raise(cpu, EXC_GP, 0, true);
-    if (n == 6)
-        v = (v & 0x0000e00full) | 0xffff0ff0ull;   /* fixed-1 bits */
-    else if (n == 7)
-        v = (v & ~0xd800ull) | 0x400;              /* bit 10 reads 1 */
-    cpu->s.dr[n] = v;
-    return CPU_OK;
+    return debug_mov_to_dr(cpu, d->reg[0], v);
 }
 
 int h_MOV_FROM_DR(Cpu *cpu, const DecodedInsn *d)
 {
-    unsigned n = 0;
-    if (require_cpl0(cpu) != CPU_OK || debug_register(cpu, d->reg[1], &n) != CPU_OK)
+    uint64_t v;
+    if (require_cpl0(cpu) != CPU_OK || debug_mov_from_dr(cpu, d->reg[1], &v) != CPU_OK)
         return CPU_FAULT;
-    reg_write(cpu, d->reg[0], cpu_is_64(cpu) ? 8 : 4, cpu->s.dr[n]);
+    reg_write(cpu, d->reg[0], cpu_is_64(cpu) ? 8 : 4, v);
     return CPU_OK;
 }
 

@@ -5,13 +5,15 @@
  * and trap gates, with a stack switch from the TSS on a privilege change and
  * the extra frame of a virtual-8086 interruption (6.12.1); long mode uses
  * 16-byte gates, always pushes SS:RSP, aligns RSP to 16 bytes and honours
- * the IST (6.14).  A fault during delivery combines with the first by the
- * double-fault rules of Table 6-5; a fault while delivering #DF is a triple
- * fault, which sets Cpu.shutdown for the board to act on.
+ * the IST (6.14).  A task gate (6.11.1) switches tasks (cpu/task.c).  A
+ * fault during delivery combines with the first by the double-fault rules
+ * of Table 6-5; a fault while delivering #DF is a triple fault, which sets
+ * Cpu.shutdown for the board to act on.
  */
 #include "cpu/insn.h"
 #include "cpu/interrupt.h"
 #include "cpu/segment.h"
+#include "cpu/task.h"
 #include "util/log.h"
 
 enum { CLASS_BENIGN, CLASS_CONTRIBUTORY, CLASS_PAGE_FAULT };
@@ -99,36 +101,6 @@ static int read_gate(Cpu *cpu, int vector, Gate *g, uint32_t idt_err)
     return CPU_OK;
 }
 
-/* The inner stack for privilege level `dpl` (or IST slot `ist`) from the
- * TSS: 32-bit TSS holds SS:ESP pairs at 4 + 8 * dpl, the 64-bit TSS holds
- * RSPn at 4 + 8 * n and ISTn at 0x24 + 8 * (n - 1). */
-static int tss_stack(Cpu *cpu, unsigned dpl, unsigned ist, uint16_t *ss,
-                     uint64_t *sp)
-{
-    const SegmentCache *tr = &cpu->s.tr;
-    uint64_t v;
-    if (cpu->mode & CPU_MODE_LONG) {
-        uint64_t off = ist ? 0x24 + 8 * (ist - 1) : 4 + 8 * dpl;
-        if (off + 7 > tr->limit)
-            return cpu_raise(cpu, EXC_TS, tr->selector & ~3u, true);
-        if (mem_read_linear(cpu, tr->base + off, 8, &v, true) != CPU_OK)
-            return CPU_FAULT;
-        *sp = v;
-        *ss = (uint16_t)dpl;   /* a null selector with RPL = new CPL */
-        return CPU_OK;
-    }
-    uint64_t off = 4 + 8 * dpl;
-    if (off + 5 > tr->limit)
-        return cpu_raise(cpu, EXC_TS, tr->selector & ~3u, true);
-    uint64_t s16;
-    if (mem_read_linear(cpu, tr->base + off, 4, &v, true) != CPU_OK ||
-        mem_read_linear(cpu, tr->base + off + 4, 2, &s16, true) != CPU_OK)
-        return CPU_FAULT;
-    *sp = v;
-    *ss = (uint16_t)s16;
-    return CPU_OK;
-}
-
 /* Check and load the new SS for a privilege change (SDM 6.12.1). */
 static int load_inner_ss(Cpu *cpu, uint16_t ss, unsigned dpl, SegmentCache *out)
 {
@@ -140,24 +112,7 @@ static int load_inner_ss(Cpu *cpu, uint16_t ss, unsigned dpl, SegmentCache *out)
         return CPU_OK;
     }
     uint64_t desc;
-    int vec;
-    uint32_t err = ss & ~3u;
-    if ((ss & ~3u) == 0)
-        return cpu_raise(cpu, EXC_TS, err, true);
-    if (desc_read(cpu, ss, &desc, &vec) != CPU_OK) {
-        if (vec == EXC_GP)
-            cpu_raise(cpu, EXC_TS, err, true);
-        return CPU_FAULT;
-    }
-    desc_to_cache(desc, ss, out);
-    bool writable_data = (out->attr & SEG_ATTR_S) && !(out->attr & 0x8) &&
-                         (out->attr & 0x2);
-    if ((ss & 3u) != dpl || (unsigned)((out->attr & SEG_ATTR_DPL) >> 5) != dpl ||
-        !writable_data)
-        return cpu_raise(cpu, EXC_TS, err, true);
-    if (!(out->attr & SEG_ATTR_P))
-        return cpu_raise(cpu, EXC_SS, err, true);
-    return CPU_OK;
+    return seg_check_stack(cpu, ss, dpl, EXC_TS, out, &desc);
 }
 
 /* Write the frame at `sp` going down through the new SS, 4 or 8 bytes an
@@ -168,6 +123,8 @@ typedef struct Frame {
     uint64_t sp;
     unsigned width;      /* entry size */
     uint64_t sp_mask;
+    bool supervisor;     /* the handler's CPL < 3: its stack is written as
+                            a supervisor access, whatever the old CPL */
 } Frame;
 
 static int frame_push(Frame *f, uint64_t v)
@@ -178,7 +135,7 @@ static int frame_push(Frame *f, uint64_t v)
     if (!(f->cpu->mode & CPU_MODE_LONG) &&
         (f->sp > f->ss.limit || f->sp + f->width - 1 > f->ss.limit))
         return cpu_raise(f->cpu, EXC_SS, f->ss.selector & ~3u, true);
-    return mem_write_linear(f->cpu, lin, f->width, v, false);
+    return mem_write_linear(f->cpu, lin, f->width, v, f->supervisor);
 }
 
 static int deliver_protected(Cpu *cpu, const PendingException *e)
@@ -198,11 +155,8 @@ static int deliver_protected(Cpu *cpu, const PendingException *e)
         return cpu_raise(cpu, EXC_GP, idt_err, true);
     if (!g.present)
         return cpu_raise(cpu, EXC_NP, idt_err, true);
-    if (g.type == 5) {
-        LOG_LIMITED(LOG_UNIMP, "cpu: task gate for vector %d not implemented\n",
-                    e->vector);
-        return cpu_raise(cpu, EXC_GP, idt_err, true);
-    }
+    if (g.type == 5)
+        return task_gate_deliver(cpu, g.selector, e, event_return_rip(cpu, e));
 
     /* The target code segment. */
     uint64_t desc;
@@ -228,12 +182,13 @@ static int deliver_protected(Cpu *cpu, const PendingException *e)
         return cpu_raise(cpu, EXC_GP, cs_err, true);
     bool inner = new_cpl < cpl || (lm && g.ist);
 
-    Frame f = { .cpu = cpu, .ss = cpu->s.seg[SEG_SS], .sp = cpu->s.regs[R_SP] };
+    Frame f = { .cpu = cpu, .ss = cpu->s.seg[SEG_SS], .sp = cpu->s.regs[R_SP],
+                .supervisor = new_cpl < 3 };
     f.width = lm ? 8 : (g.type >= 14 ? 4 : 2);
     uint64_t old_ss = cpu->s.seg[SEG_SS].selector, old_sp = cpu->s.regs[R_SP];
     if (inner) {
         uint16_t ss = 0;
-        if (tss_stack(cpu, new_cpl, lm ? g.ist : 0, &ss, &f.sp) != CPU_OK ||
+        if (task_inner_stack(cpu, new_cpl, lm ? g.ist : 0, &ss, &f.sp) != CPU_OK ||
             load_inner_ss(cpu, ss, new_cpl, &f.ss) != CPU_OK)
             return CPU_FAULT;
     }

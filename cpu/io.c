@@ -1,7 +1,9 @@
 /* Port I/O from the CPU: the protection check of the SDM Vol. 1 19.5
  * (IOPL, and the I/O permission bitmap of the TSS) and the dispatch
- * through the I/O address space, the one I/O path every caller shares.
+ * through the I/O address space, the one I/O path every caller shares;
+ * I/O breakpoints (Vol. 3 17.2.4, CR4.DE) are reported to cpu/debug.c.
  */
+#include "cpu/debug.h"
 #include "cpu/insn.h"
 #include "util/log.h"
 
@@ -40,6 +42,8 @@ int io_check(Cpu *cpu, uint16_t port, unsigned size)
 
 uint64_t io_read(Cpu *cpu, uint16_t port, unsigned size)
 {
+    if (cpu->debug_active & DEBUG_IO)
+        debug_io_access(cpu, port, size);   /* a trap after the instruction */
     uint64_t v = as_read(cpu->io, port, size);
     LOG(LOG_IOPORT, "ioport: in  %04x/%u -> %llx\n", port, size,
         (unsigned long long)v);
@@ -50,5 +54,7 @@ void io_write(Cpu *cpu, uint16_t port, unsigned size, uint64_t v)
 {
     LOG(LOG_IOPORT, "ioport: out %04x/%u <- %llx\n", port, size,
         (unsigned long long)v);
+    if (cpu->debug_active & DEBUG_IO)
+        debug_io_access(cpu, port, size);
     as_write(cpu->io, port, v, size);
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cpu/block.h"
+#include "cpu/debug.h"
 #include "cpu/insn.h"
 #include "mmu/pagewalk.h"
 #include "util/log.h"
@@ -231,22 +232,28 @@ static int linear_write(Cpu *cpu, uint64_t linear, unsigned size, uint64_t v,
     return CPU_OK;
 }
 
+/* Data breakpoints (cpu/debug.c) watch the accesses instructions make
+ * through segments; the flag test is all the fast path pays. */
 int mem_read(Cpu *cpu, int seg, uint64_t offset, unsigned size, uint64_t *v)
 {
     uint64_t linear;
     int r = segment_linear(cpu, seg, offset, size, ACCESS_READ, &linear);
-    if (r != CPU_OK)
-        return r;
-    return linear_read(cpu, linear, size, v, ACCESS_READ, false);
+    if (r == CPU_OK)
+        r = linear_read(cpu, linear, size, v, ACCESS_READ, false);
+    if (__builtin_expect(cpu->debug_active & DEBUG_DATA, 0) && r == CPU_OK)
+        debug_data_access(cpu, linear, size, false);
+    return r;
 }
 
 int mem_write(Cpu *cpu, int seg, uint64_t offset, unsigned size, uint64_t v)
 {
     uint64_t linear;
     int r = segment_linear(cpu, seg, offset, size, ACCESS_WRITE, &linear);
-    if (r != CPU_OK)
-        return r;
-    return linear_write(cpu, linear, size, v, false);
+    if (r == CPU_OK)
+        r = linear_write(cpu, linear, size, v, false);
+    if (__builtin_expect(cpu->debug_active & DEBUG_DATA, 0) && r == CPU_OK)
+        debug_data_access(cpu, linear, size, true);
+    return r;
 }
 
 int mem_check_write(Cpu *cpu, int seg, uint64_t offset, unsigned size)

@@ -1,15 +1,13 @@
-/* Segment register loads: real mode, and protected mode with the checks of
- * the SDM Vol. 3 5.4-5.8 (descriptor fetch, type, privilege, presence) and
- * the MOV/POP/LDS pages of Vol. 2.
+/* Segment descriptors and segment loads: real mode, and protected mode
+ * with the checks of the SDM Vol. 3 5.4-5.8 (descriptor fetch, type,
+ * privilege, presence) and the MOV/POP/LDS pages of Vol. 2.
  *
- * Far transfers through gates, task switches and privilege changes belong
- * to the system-architecture work; here a far JMP/CALL reaches a code
- * segment directly at the same privilege, and anything else is logged under
- * `-d unimp` and raises #GP(selector).
+ * Far transfers (cpu/far.c) and task switches (cpu/task.c) check their
+ * target code and stack segments here, with seg_check_code() and
+ * seg_check_stack(), and load them themselves once everything has passed.
  */
 #include "cpu/insn.h"
 #include "cpu/segment.h"
-#include "util/log.h"
 
 int desc_read(Cpu *cpu, uint16_t selector, uint64_t *desc, int *fault_vec)
 {
@@ -44,8 +42,7 @@ void desc_to_cache(uint64_t desc, uint16_t selector, SegmentCache *s)
     s->limit = (s->attr & SEG_ATTR_G) ? (limit << 12) | 0xfff : limit;
 }
 
-/* Set the accessed bit in the descriptor in memory, as the CPU does. */
-static int desc_set_accessed(Cpu *cpu, uint16_t selector, uint64_t desc)
+int desc_set_accessed(Cpu *cpu, uint16_t selector, uint64_t desc)
 {
     if (desc & (1ull << 40))
         return CPU_OK;
@@ -67,8 +64,9 @@ static int load_protected(Cpu *cpu, int seg, uint16_t selector)
 {
     unsigned cpl = cpu_cpl(cpu), rpl = selector & 3;
     if ((selector & ~3u) == 0) {
-        /* A null SS is allowed only in 64-bit mode below CPL 3. */
-        if (seg == SEG_SS && !(cpu_is_64(cpu) && cpl < 3))
+        /* A null SS is allowed only in 64-bit mode below CPL 3, with
+         * RPL = CPL (MOV and POP: #GP(0) otherwise). */
+        if (seg == SEG_SS && !(cpu_is_64(cpu) && cpl < 3 && rpl == cpl))
             return cpu_raise(cpu, EXC_GP, 0, true);
         load_null(cpu, seg, selector);
         return CPU_OK;
@@ -115,61 +113,73 @@ int seg_load(Cpu *cpu, int seg, uint16_t selector)
     return r;
 }
 
-/* Is `offset` inside the code segment's limit (or canonical in 64-bit)? */
-static bool code_offset_ok(const SegmentCache *cs, uint64_t offset, bool is64)
-{
-    if (is64)
-        return (uint64_t)((int64_t)(offset << 16) >> 16) == offset;
-    return offset <= cs->limit;
-}
-
-static int far_protected(Cpu *cpu, uint16_t selector, uint64_t offset)
+int seg_check_code(Cpu *cpu, FarKind kind, bool via_gate, uint16_t selector,
+                   SegmentCache *out, uint64_t *raw)
 {
     unsigned cpl = cpu_cpl(cpu), rpl = selector & 3;
     uint32_t err = selector & ~3u;
-    if ((selector & ~3u) == 0)
-        return cpu_raise(cpu, EXC_GP, 0, true);
-    uint64_t desc;
     int vec;
-    if (desc_read(cpu, selector, &desc, &vec) != CPU_OK)
-        return CPU_FAULT;
-    SegmentCache c;
-    desc_to_cache(desc, selector, &c);
-    unsigned dpl = (c.attr & SEG_ATTR_DPL) >> 5;
-    bool code = (c.attr & SEG_ATTR_S) && (c.attr & 0x8);
-    bool conforming = c.attr & 0x4;
-    if (!code) {
-        LOG_LIMITED(LOG_UNIMP, "cpu: far transfer through a gate or TSS "
-                    "(selector %04x, type %x) not implemented\n", selector,
-                    c.attr & 0x1f);
-        return cpu_raise(cpu, EXC_GP, err, true);
-    }
-    if (conforming ? dpl > cpl : (dpl != cpl || rpl > cpl))
-        return cpu_raise(cpu, EXC_GP, err, true);
-    if (!(c.attr & SEG_ATTR_P))
-        return cpu_raise(cpu, EXC_NP, err, true);
-    bool is64 = (cpu->mode & CPU_MODE_LONG) && (c.attr & SEG_ATTR_L);
-    if (!code_offset_ok(&c, offset, is64))
+    if (err == 0)
         return cpu_raise(cpu, EXC_GP, 0, true);
-    if (desc_set_accessed(cpu, selector, desc) != CPU_OK)
+    if (desc_read(cpu, selector, raw, &vec) != CPU_OK)
         return CPU_FAULT;
-    c.attr |= 1;
-    c.selector = (uint16_t)((selector & ~3u) | cpl);   /* RPL := CPL */
-    cpu->s.seg[SEG_CS] = c;
-    cpu->s.rip = offset;
-    cpu_update_mode(cpu);
+    desc_to_cache(*raw, selector, out);
+    unsigned dpl = (out->attr & SEG_ATTR_DPL) >> 5, new_cpl = cpl;
+    bool code = (out->attr & SEG_ATTR_S) && (out->attr & 0x8);
+    bool conforming = out->attr & 0x4;
+    bool ok;
+    if (kind == FAR_RET || kind == FAR_IRET) {
+        /* Returns may go outward: the RPL becomes the CPL (5.8.6). */
+        ok = rpl >= cpl && (conforming ? dpl <= rpl : dpl == rpl);
+        new_cpl = rpl;
+    } else if (via_gate && kind == FAR_CALL) {
+        /* A CALL through a gate may go inward, never outward; conforming
+         * code keeps the CPL (5.8.4, Table 5-1). */
+        ok = dpl <= cpl;
+        new_cpl = conforming ? cpl : dpl;
+    } else if (via_gate) {
+        /* A JMP through a gate never changes the CPL: the gate's RPL was
+         * checked against the gate, not the segment. */
+        ok = conforming ? dpl <= cpl : dpl == cpl;
+    } else {
+        /* Direct JMP/CALL (5.8.1): conforming DPL <= CPL; non-conforming
+         * DPL = CPL with RPL <= CPL. */
+        ok = conforming ? dpl <= cpl : (dpl == cpl && rpl <= cpl);
+    }
+    if (!code || !ok)
+        return cpu_raise(cpu, EXC_GP, err, true);
+    if (cpu->mode & CPU_MODE_LONG) {
+        /* L and D together are reserved; a call gate's target must be
+         * 64-bit code (5.8.3.1). */
+        bool l = out->attr & SEG_ATTR_L;
+        if ((l && (out->attr & SEG_ATTR_DB)) || (via_gate && !l))
+            return cpu_raise(cpu, EXC_GP, err, true);
+    }
+    if (!(out->attr & SEG_ATTR_P))
+        return cpu_raise(cpu, EXC_NP, err, true);
+    out->selector = (uint16_t)((selector & ~3u) | new_cpl);
     return CPU_OK;
 }
 
-int seg_load_cs(Cpu *cpu, uint16_t selector, uint64_t offset, unsigned osize)
+int seg_check_stack(Cpu *cpu, uint16_t selector, unsigned cpl, int fault_vec,
+                    SegmentCache *out, uint64_t *raw)
 {
-    offset &= size_mask(osize);
-    if (cpu_is_real(cpu) || (cpu->mode & CPU_MODE_V86)) {
-        if (offset > cpu->s.seg[SEG_CS].limit)
-            return cpu_raise(cpu, EXC_GP, 0, true);
-        cpu_load_seg_real(cpu, SEG_CS, selector);
-        cpu->s.rip = offset;
-        return CPU_OK;
+    uint32_t err = selector & ~3u;
+    int vec;
+    if (err == 0)
+        return cpu_raise(cpu, fault_vec, 0, true);
+    if (desc_read(cpu, selector, raw, &vec) != CPU_OK) {
+        if (vec == EXC_GP)   /* beyond the table: the caller's vector */
+            cpu_raise(cpu, fault_vec, err, true);
+        return CPU_FAULT;
     }
-    return far_protected(cpu, selector, offset);
+    desc_to_cache(*raw, selector, out);
+    bool writable_data = (out->attr & SEG_ATTR_S) && !(out->attr & 0x8) &&
+                         (out->attr & 0x2);
+    unsigned dpl = (out->attr & SEG_ATTR_DPL) >> 5;
+    if (!writable_data || (selector & 3u) != cpl || dpl != cpl)
+        return cpu_raise(cpu, fault_vec, err, true);
+    if (!(out->attr & SEG_ATTR_P))
+        return cpu_raise(cpu, EXC_SS, err, true);
+    return CPU_OK;
 }

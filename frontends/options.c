@@ -793,6 +793,11 @@ static OptionsResult drive_key_readonly(Parser *p, DriveConfig *d, const KeyVal 
     return parse_bool(p, kv, &d->readonly);
 }
 
+static OptionsResult drive_key_snapshot(Parser *p, DriveConfig *d, const KeyVal *kv)
+{
+    return parse_bool(p, kv, &d->snapshot);
+}
+
 static OptionsResult drive_key_index(Parser *p, DriveConfig *d, const KeyVal *kv)
 {
     unsigned long index;
@@ -816,6 +821,7 @@ static const DriveKey drive_keys[] = {
     { "if", drive_key_if },
     { "media", drive_key_media },
     { "readonly", drive_key_readonly },
+    { "snapshot", drive_key_snapshot },
     { "index", drive_key_index },
 };
 
@@ -826,7 +832,7 @@ static OptionsResult drive_key(Parser *p, DriveConfig *d, const KeyVal *kv)
             return drive_keys[i].parse(p, d, kv);
     }
     return fail(p, "unknown parameter '%s' (file, format, if, media, "
-                "readonly, index)", kv->key);
+                "readonly, snapshot, index)", kv->key);
 }
 
 /* Refuse what the board could not wire: a used slot or a full IDE bus. */
@@ -925,6 +931,12 @@ static OptionsResult opt_hdc(Parser *p, const char *arg)
 static OptionsResult opt_hdd(Parser *p, const char *arg)
 {
     return add_legacy_drive(p, arg, 3, false);
+}
+
+static OptionsResult opt_snapshot(Parser *p, const char *arg)
+{
+    p->cfg->snapshot = true;
+    return OPTIONS_RUN;
 }
 
 static OptionsResult opt_cdrom(Parser *p, const char *arg)
@@ -1046,9 +1058,9 @@ static const OptionSpec option_table[] = {
     SECTION("Firmware and boot"),
     { "bios", NULL, "FILE", true, opt_bios,
       "firmware image (default: the bundled SeaBIOS)" },
-    { "kernel", NULL, "FILE", false, opt_kernel, "Linux bzImage to boot directly" },
-    { "initrd", NULL, "FILE", false, opt_initrd, "initial ramdisk for -kernel" },
-    { "append", NULL, "CMDLINE", false, opt_append,
+    { "kernel", NULL, "FILE", true, opt_kernel, "Linux bzImage to boot directly" },
+    { "initrd", NULL, "FILE", true, opt_initrd, "initial ramdisk for -kernel" },
+    { "append", NULL, "CMDLINE", true, opt_append,
       "kernel command line for -kernel" },
     { "boot", NULL, "ORDER", false, opt_boot,
       "boot order: letters a, c, d, n, or order=,once=,menu=on|off" },
@@ -1062,7 +1074,8 @@ static const OptionSpec option_table[] = {
     { "hdc", NULL, "FILE", false, opt_hdc, "IDE disk 2" },
     { "hdd", NULL, "FILE", false, opt_hdd, "IDE disk 3" },
     { "cdrom", NULL, "FILE", false, opt_cdrom, "IDE CD-ROM (slot 2)" },
-    { "snapshot", NULL, NULL, false, NULL, "write disk changes to temporary files" },
+    { "snapshot", NULL, NULL, false, opt_snapshot,
+      "write disk changes to temporary files" },
 
     SECTION("Display and character devices"),
     { "nographic", NULL, NULL, true, opt_nographic,

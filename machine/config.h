@@ -21,6 +21,7 @@ typedef struct DriveConfig {
     char *interface;      /* "ide", "virtio" */
     bool cdrom;
     bool readonly;
+    bool snapshot;        /* snapshot=on: writes go to a temporary overlay */
     int index;            /* -1: next free */
 } DriveConfig;
 
@@ -35,6 +36,7 @@ typedef struct VmConfig {
     DriveConfig drives[CONFIG_MAX_DRIVES];
     unsigned drive_count;
     char *boot_order;            /* -boot, e.g. "c", "d", "order=dc" */
+    bool snapshot;               /* -snapshot: every drive as snapshot=on */
     bool nographic;
     char *serial[CONFIG_MAX_SERIAL];
     unsigned serial_count;

@@ -21,6 +21,7 @@ typedef enum EventKind {
     EVENT_MOUSE,       /* data = {dx, dy, dz (int16 LE each), buttons} */
     EVENT_NET_RX,      /* one frame for NIC `unit` */
     EVENT_MONITOR,     /* a monitor command that touches guest state */
+    EVENT_BLOCK_DONE,  /* a disk request finished (machine/block.h) */
     EVENT_KIND_COUNT
 } EventKind;
 

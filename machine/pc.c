@@ -21,6 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "machine/linux_boot.h"
+#include "machine/multiboot.h"
 #include "machine/pc_internal.h"
 #include "util/log.h"
 
@@ -137,6 +139,12 @@ static void pc_reset(Pc *pc)
 {
     cpu_reset(&pc->cpu);
     pc_devices_reset(pc);
+    /* -kernel: the kernel is entered directly, as a boot loader would
+     * leave it; every reset loads it again. */
+    if (pc->linux_boot)
+        linux_boot_reset(pc, pc->linux_boot);
+    if (pc->multiboot)
+        multiboot_reset(pc, pc->multiboot);
     atomic_store(&pc->reset_requested, false);
 }
 
@@ -174,6 +182,16 @@ int pc_create(const VmConfig *cfg, Pc **out, char *err, size_t errlen)
     r = pc_devices_create(pc, err, errlen);
     if (!r)
         r = pc_firmware_setup(pc, err, errlen);
+    if (!r && cfg->kernel) {
+        /* A Multiboot header wins, as on QEMU; anything else must be a
+         * bzImage. */
+        r = multiboot_try_load(pc, cfg->kernel, cfg->append, cfg->initrd,
+                               &pc->multiboot, err, errlen);
+        if (r == 0)
+            r = linux_boot_create(pc, &pc->linux_boot, err, errlen);
+        else if (r > 0)
+            r = 0;
+    }
     if (r) {
         pc_destroy(pc);
         return r;
@@ -260,6 +278,8 @@ void pc_destroy(Pc *pc)
     if (!pc)
         return;
     pc_devices_destroy(pc);
+    linux_boot_free(pc->linux_boot);
+    multiboot_free(pc->multiboot);
     if (pc->cpu.blocks)
         cpu_destroy(&pc->cpu);
     if (pc->events.ring)

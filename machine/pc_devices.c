@@ -2,6 +2,7 @@
  * same order on every run, so snapshots and replays line up):
  *
  *   8259 pair -> local APIC LINT0 (virtual wire) -> CPU INTR;
+ *   local APIC NMI (LINT1, NMI messages) -> CPU NMI;
  *   ISA IRQs -> IOAPIC pins (IRQ0 on pin 2, the rest identity, as QEMU);
  *   HPET timers -> IOAPIC pins 20-23, or IRQ0/IRQ8 in legacy replacement;
  *   8254 -> IRQ0;  MC146818 -> IRQ8;
@@ -56,6 +57,13 @@ static void set_isa_irq(Pc *pc, int irq, int source, int level)
     else
         pc->irq_sources[irq] &= (uint8_t)~bit;
     drive_isa_irq(pc, irq);
+}
+
+/* FERR# (x87 error reporting with CR0.NE clear, SDM Vol. 1 8.7): the PC
+ * routes it to IRQ13 through the chipset. */
+static void cpu_ferr(void *opaque, int level)
+{
+    set_isa_irq(opaque, 13, PC_IRQ_SRC_ISA, level);
 }
 
 static void hpet_legacy_changed(void *opaque, int enabled)
@@ -125,17 +133,31 @@ static const CpuApicOps apic_ops = {
     .has_interrupt = op_has_interrupt, .ack = op_ack,
 };
 
+/* NMI from the local APIC (LINT1 in NMI mode, an NMI IPI or message) goes
+ * to the CPU's NMI input; SMI, INIT and SIPI have no CPU side yet. */
+static void apic_signal(void *opaque, int kind, int vector)
+{
+    if (kind == LAPIC_SIGNAL_NMI)
+        cpu_raise_nmi(&((Pc *)opaque)->cpu);
+    else
+        LOG_LIMITED(LOG_UNIMP, "pc: local APIC signal %d (vector %#x) "
+                    "not implemented\n", kind, vector);
+}
+
 /* The local APIC, IOAPIC and HPET of modern kernels. */
 static int create_apics(Pc *pc)
 {
     LapicHooks lh = {
         .ext_ack = apic_ext_ack, .set_cpu_intr = apic_cpu_intr,
-        .eoi_broadcast = apic_eoi_broadcast, .opaque = pc,
+        .eoi_broadcast = apic_eoi_broadcast, .signal = apic_signal,
+        .opaque = pc,
     };
     int r = lapic_new(&pc->mem, &pc->clock, &lh, &pc->lapic);
     if (r)
         return r;
     lapic_configure(pc->lapic, 0, true);
+    pc->cpu.ferr = cpu_ferr;
+    pc->cpu.ferr_opaque = pc;
     pc->cpu.apic = pc->lapic;
     pc->cpu.apic_ops = &apic_ops;
     pc->cpu.apic_id = 0;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "machine/acpi.h"
 #include "machine/pc_internal.h"
 
 enum {
@@ -87,6 +88,9 @@ static int setup_fw_cfg(Pc *pc)
      * boot (SeaBIOS reads it as a little-endian integer). */
     static const uint8_t no_retry[4] = { 0xff, 0xff, 0xff, 0xff };
     if (!r) r = fw_cfg_add_file(fw, "etc/boot-fail-wait", no_retry, sizeof(no_retry));
+    /* The ACPI tables and the loader commands that place them
+     * (machine/acpi.c). */
+    if (!r) r = acpi_fw_cfg_setup(pc);
     return r;
 }
 

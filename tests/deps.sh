@@ -5,9 +5,10 @@ set -e
 PKGS="build-essential pkg-config zlib1g-dev
 libcapstone-dev libxxhash-dev libsdl2-dev libslirp-dev libcriterion-dev libzstd-dev nasm seabios
 qemu-system-x86 libunicorn-dev busybox-static cpio grub-pc-bin xorriso mtools
-acpica-tools"
+acpica-tools gzip memtest86+ qemu-utils"
 
-# --cross: also what the AArch64 portability check needs (check-long).
+# --cross: also what check-long needs: the AArch64 portability check, and
+# clang for the libFuzzer build of tests/fuzz.
 if [ "${1:-}" = "--cross" ]; then
     if ! dpkg --print-foreign-architectures | grep -qx arm64; then
         [ "$(id -u)" -ne 0 ] && SUDO_ARCH="sudo" || SUDO_ARCH=""
@@ -15,7 +16,7 @@ if [ "${1:-}" = "--cross" ]; then
         $SUDO_ARCH apt-get update -qq
     fi
     PKGS="$PKGS gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static
-libcapstone-dev:arm64 libxxhash-dev:arm64 libzstd-dev:arm64 zlib1g-dev:arm64"
+libcapstone-dev:arm64 libxxhash-dev:arm64 libzstd-dev:arm64 zlib1g-dev:arm64 clang"
 fi
 
 missing=""

@@ -8,7 +8,7 @@
 ; the 8254 PIT (channel 0, mode 0) through the 8259 PIC (IRQ 0 -> vector
 ; 0x20), both programmed here; the test waits with IF = 0 until the PIC's
 ; IRR shows the request, then opens the window.
-; (NMI cannot be generated without a device that raises it: not tested.)
+; (NMI has its own program, nmi.asm.)
 %define TEST_NAME "intshadow"
 %include "lib.inc"
 

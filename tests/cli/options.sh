@@ -33,6 +33,24 @@ bad_usage() {
     fi
 }
 
+# setup_error DESCRIPTION TEXT ARGS...: the command line is fine but the
+# machine cannot be built: status 1, one "vireo: " line containing TEXT.
+setup_error() {
+    desc=$1; text=$2; shift 2
+    "$VIREO" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
+    status=$?
+    first=$(head -n 1 "$TMP/err")
+    if [ "$status" -ne 1 ]; then
+        not_ok "$desc" "exit status $status, expected 1"
+    elif [ "$(wc -l <"$TMP/err")" -ne 1 ] || [ "${first#vireo: }" = "$first" ]; then
+        not_ok "$desc" "stderr is not one 'vireo: ' line: $(tr "\n" "|" <"$TMP/err")"
+    elif ! grep -q -F -e "$text" "$TMP/err"; then
+        not_ok "$desc" "stderr lacks '$text': $first"
+    else
+        ok "$desc ($first)"
+    fi
+}
+
 # info DESCRIPTION WORDS ARGS...: status 0, stdout mentions every word
 # of the space-separated list WORDS.
 info() {
@@ -67,8 +85,8 @@ bad_usage "unknown option --foo" --foo
 bad_usage "-d bogus" -d bogus
 bad_usage "-smp 2" -smp 2
 bad_usage "-snapshot" -snapshot
-bad_usage "-kernel x" -kernel x
-bad_usage "-initrd x" -initrd x
+bad_usage "-initrd x without -kernel" -initrd x
+bad_usage "-append x without -kernel" -append x
 bad_usage "-drive format=vmdk,file=x" -drive format=vmdk,file=x
 bad_usage "-drive without file=" -drive format=raw
 bad_usage "-accel bogus" -accel bogus
@@ -81,6 +99,29 @@ bad_usage "missing argument after others" -nographic -serial
 bad_usage "stray argument" disk.img
 bad_usage "newline in argument" -m "$(printf 'a\nb')"
 bad_usage "-D into a missing directory" -D "$TMP/no/such/dir/log"
+
+# -kernel: the file is read when the machine is built (machine/linux_boot.c).
+printf 'not a kernel' >"$TMP/notkernel"
+head -c 8192 /dev/zero >"$TMP/zeros"
+setup_error "-kernel missing file" "-kernel: cannot open '$TMP/missing'" -kernel "$TMP/missing"
+setup_error "-kernel not a bzImage" "is not a Linux bzImage" -kernel "$TMP/notkernel"
+setup_error "-kernel zeros" "is not a Linux bzImage" -kernel "$TMP/zeros"
+setup_error "-kernel a directory" "is not a regular file" -kernel "$TMP"
+# A setup header of protocol 2.04 (boot flag 0xAA55 at 0x1FE, "HdrS" at
+# 0x202, the version at 0x206).
+cp "$TMP/zeros" "$TMP/old"
+printf '\125\252' | dd of="$TMP/old" bs=1 seek=510 conv=notrunc 2>/dev/null
+printf 'HdrS\004\002' | dd of="$TMP/old" bs=1 seek=514 conv=notrunc 2>/dev/null
+setup_error "-kernel protocol 2.04" "boot protocol 2.04; 2.06 or newer" -kernel "$TMP/old"
+if [ -s build/images/vmlinuz ]; then
+    setup_error "-initrd missing file" "-initrd: cannot open '$TMP/missing'" \
+        -kernel build/images/vmlinuz -initrd "$TMP/missing"
+    head -c $((200 << 20)) /dev/zero >"$TMP/big.img" 2>/dev/null
+    setup_error "-initrd too large for -m" "does not fit in guest RAM" \
+        -m 128 -kernel build/images/vmlinuz -initrd "$TMP/big.img"
+    setup_error "-kernel needs more RAM than -m" "try a larger -m" \
+        -m 16 -kernel build/images/vmlinuz
+fi
 
 info "--help" "-m -kernel -serial -drive -accel -nographic -display not.implemented" --help
 info "-h" "-m -kernel -serial" -h

@@ -375,35 +375,30 @@ Test(options, bios_is_stored_and_replaced)
     cr_assert_str_eq(cfg.bios, "b.bin");
 }
 
-Test(options, kernel_initrd_append_not_implemented)
+/* The files are only stored here; pc_create reads and checks them. */
+Test(options, kernel_initrd_append_are_stored)
 {
-    EXPECT_ERROR("-kernel: not implemented yet", "-kernel", "bzImage");
-    cr_assert_str_eq(msg, "-kernel: not implemented yet");
+    EXPECT_RUN("-kernel", "bzImage", "-initrd", "initrd.img", "-append",
+               "console=ttyS0 quiet");
     cr_assert_str_eq(cfg.kernel, "bzImage");
-    EXPECT_ERROR("-initrd: not implemented yet", "-initrd", "initrd.img");
     cr_assert_str_eq(cfg.initrd, "initrd.img");
-    EXPECT_ERROR("-append: not implemented yet", "-append", "console=ttyS0");
-    cr_assert_str_eq(cfg.append, "console=ttyS0");
+    cr_assert_str_eq(cfg.append, "console=ttyS0 quiet");
+    EXPECT_RUN("-kernel", "a", "-kernel", "b", "-append", "");
+    cr_assert_str_eq(cfg.kernel, "b");
+    cr_assert_str_eq(cfg.append, "");
 }
 
-/* -initrd and -append stop at "not implemented yet" for now, so the
- * "only with -kernel" rule is reached through a config filled by hand. */
 Test(options, initrd_and_append_need_kernel)
 {
-    const char *no_args[] = { "vireo", NULL };
-
-    cfg.initrd = strdup("initrd.img");
-    cr_assert_eq(parse_argv(no_args), OPTIONS_ERROR);
+    EXPECT_ERROR("-initrd: only allowed with -kernel", "-initrd", "initrd.img");
     cr_assert_str_eq(msg, "-initrd: only allowed with -kernel");
-    cfg.kernel = strdup("bzImage");
-    cr_assert_eq(parse_argv(no_args), OPTIONS_RUN);
-    free(cfg.kernel);
-    cfg.kernel = NULL;
-    free(cfg.initrd);
-    cfg.initrd = NULL;
-    cfg.append = strdup("console=ttyS0");
-    cr_assert_eq(parse_argv(no_args), OPTIONS_ERROR);
+    config_free(&cfg);
+    config_defaults(&cfg);
+    EXPECT_ERROR("-append: only allowed with -kernel", "-append", "console=ttyS0");
     cr_assert_str_eq(msg, "-append: only allowed with -kernel");
+    config_free(&cfg);
+    config_defaults(&cfg);
+    EXPECT_RUN("-append", "console=ttyS0", "-initrd", "i", "-kernel", "k");
 }
 
 Test(options, boot_is_validated_then_not_implemented)
@@ -483,6 +478,16 @@ Test(options, drive_errors)
     EXPECT_ERROR("-drive: file needs a value", "-drive", "file");
     EXPECT_ERROR("-drive: format needs a value", "-drive", "file=x,format");
     cr_assert_eq(cfg.drive_count, 0);
+}
+
+Test(options, snapshot_is_stored)
+{
+    EXPECT_ERROR("-snapshot: not implemented yet", "-snapshot");
+    cr_assert(cfg.snapshot);
+    config_free(&cfg);
+    EXPECT_ERROR("-drive: not implemented yet", "-drive", "file=x,snapshot=on");
+    cr_assert(cfg.drives[0].snapshot);
+    cr_assert_not(cfg.snapshot);
 }
 
 Test(options, drive_readonly_spellings)
@@ -772,12 +777,15 @@ Test(options, help_marks_only_unimplemented_options)
 
     cr_assert_eq(PARSE("--help"), OPTIONS_EXIT_OK);
     text = output();
-    line = strstr(text, "  -kernel ");
+    line = strstr(text, "  -boot ");
     cr_assert_not_null(line);
-    cr_assert(strstr(line, "[not implemented yet]") < strstr(line, "  -initrd"));
+    cr_assert(strstr(line, "[not implemented yet]") < strstr(line, "  -drive"));
     line = strstr(text, "  -bios ");
     cr_assert_not_null(line);
-    cr_assert(strstr(line, "[not implemented yet]") > strstr(line, "  -kernel"));
+    cr_assert(strstr(line, "[not implemented yet]") > strstr(line, "  -boot"));
+    line = strstr(text, "  -kernel ");
+    cr_assert_not_null(line);
+    cr_assert(strstr(line, "[not implemented yet]") > strstr(line, "  -boot"));
 }
 
 Test(options, help_stops_parsing)
