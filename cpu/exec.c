@@ -270,21 +270,21 @@ uint64_t cpu_exec(Cpu *cpu, uint64_t icount_limit)
             continue;
         if (cpu->s.halted)
             break;
-        bool debug = (cpu->s.eflags & (F_TF | F_RF)) || cpu->debug_active ||
-                     cpu->s.debug_pending;
-        if (__builtin_expect(debug, 0)) {
-            /* Instruction breakpoints precede the fetch (Table 6-2). */
-            if ((cpu->debug_active & DEBUG_EXEC) && !(cpu->s.eflags & F_RF) &&
-                shadow != INTR_SHADOW_MOVSS && debug_check_exec(cpu))
-                continue;
-            Block *b = find_block(cpu);
-            if (b)
-                step_debug(cpu, b);
+        /* One test for every debug feature (bitwise: no branches). */
+        uint64_t debug = (cpu->s.eflags & (F_TF | F_RF)) | cpu->debug_active |
+                         cpu->s.debug_pending;
+        /* Instruction breakpoints precede the fetch (Table 6-2). */
+        if (__builtin_expect(debug, 0) && (cpu->debug_active & DEBUG_EXEC) &&
+            !(cpu->s.eflags & F_RF) && shadow != INTR_SHADOW_MOVSS &&
+            debug_check_exec(cpu))
             continue;
-        }
         Block *b = find_block(cpu);
         if (!b)
             continue;
+        if (__builtin_expect(debug, 0)) {
+            step_debug(cpu, b);
+            continue;
+        }
         if (shadow && event_waiting(cpu)) {
             /* STI/MOV SS shadow with an event waiting: run just the one
              * shadowed instruction, then take it (SDM Vol. 3 6.8.3). */

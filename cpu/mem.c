@@ -234,26 +234,36 @@ static int linear_write(Cpu *cpu, uint64_t linear, unsigned size, uint64_t v,
 
 /* Data breakpoints (cpu/debug.c) watch the accesses instructions make
  * through segments; the flag test is all the fast path pays. */
+static int __attribute__((noinline))
+watched_access(Cpu *cpu, uint64_t linear, unsigned size, uint64_t *v, bool write)
+{
+    int r = write ? linear_write(cpu, linear, size, *v, false)
+                  : linear_read(cpu, linear, size, v, ACCESS_READ, false);
+    if (r == CPU_OK)
+        debug_data_access(cpu, linear, size, write);
+    return r;
+}
+
 int mem_read(Cpu *cpu, int seg, uint64_t offset, unsigned size, uint64_t *v)
 {
     uint64_t linear;
     int r = segment_linear(cpu, seg, offset, size, ACCESS_READ, &linear);
-    if (r == CPU_OK)
-        r = linear_read(cpu, linear, size, v, ACCESS_READ, false);
-    if (__builtin_expect(cpu->debug_active & DEBUG_DATA, 0) && r == CPU_OK)
-        debug_data_access(cpu, linear, size, false);
-    return r;
+    if (r != CPU_OK)
+        return r;
+    if (__builtin_expect(cpu->debug_active & DEBUG_DATA, 0))
+        return watched_access(cpu, linear, size, v, false);
+    return linear_read(cpu, linear, size, v, ACCESS_READ, false);
 }
 
 int mem_write(Cpu *cpu, int seg, uint64_t offset, unsigned size, uint64_t v)
 {
     uint64_t linear;
     int r = segment_linear(cpu, seg, offset, size, ACCESS_WRITE, &linear);
-    if (r == CPU_OK)
-        r = linear_write(cpu, linear, size, v, false);
-    if (__builtin_expect(cpu->debug_active & DEBUG_DATA, 0) && r == CPU_OK)
-        debug_data_access(cpu, linear, size, true);
-    return r;
+    if (r != CPU_OK)
+        return r;
+    if (__builtin_expect(cpu->debug_active & DEBUG_DATA, 0))
+        return watched_access(cpu, linear, size, &v, true);
+    return linear_write(cpu, linear, size, v, false);
 }
 
 int mem_check_write(Cpu *cpu, int seg, uint64_t offset, unsigned size)

@@ -427,6 +427,13 @@ static const uint16_t chan_ctl[IDE_CHANNELS] = { IDE_PRIMARY_CTL, IDE_SECONDARY_
 void ide_reset(Ide *ide)
 {
     pci_device_reset(&ide->pci);
+    /* IDETIM bit 15 (IDE decode enable) resets to 0 on the chip and the
+     * firmware sets it (SeaBIOS writes 8000h to both); Linux's ata_piix
+     * skips a channel without it.  Vireo also boots Linux with no
+     * firmware at all (-kernel), so the bit starts set, as if firmware
+     * had run. */
+    ide->s.pci.config[IDE_IDETIM + 1] = 0x80;
+    ide->s.pci.config[IDE_IDETIM + 3] = 0x80;
     for (unsigned c = 0; c < IDE_CHANNELS; c++) {
         IdeChannel *ch = &ide->ch[c];
         IdeChannelState *s = ch->s;

@@ -21,8 +21,10 @@
  *    (hw/ide_atapi.c).
  *
  * As on QEMU's `pc`, both channels stay in compatibility mode and their
- * legacy ports decode whatever IDETIM says (firmware sets its decode-enable
- * bits anyway); only BAR4 follows the PCI command register.
+ * legacy ports decode whatever IDETIM says; only BAR4 follows the PCI
+ * command register.  IDETIM's decode-enable bits start set (the chip
+ * resets them to 0 and firmware sets them), because Vireo also boots
+ * Linux without firmware and ata_piix ignores a channel without them.
  *
  * Disk I/O never blocks the vCPU: reads and writes go to the block layer
  * asynchronously, the drive shows BSY meanwhile, and the completion comes

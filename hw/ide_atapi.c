@@ -8,9 +8,9 @@
  * the sense key in bits 7:4), MMC-5 (READ TOC/PMA/ATIP formats 0-2, GET
  * CONFIGURATION with the profile list, core, morphing, removable medium
  * and random readable features, GET EVENT STATUS NOTIFICATION (polled,
- * media class), READ DISC INFORMATION, MECHANISM STATUS, the CD
- * capabilities and mechanical status mode page 2Ah, START STOP UNIT with
- * LoEj) and SPC-3 (INQUIRY, REQUEST SENSE fixed-format sense data, MODE
+ * media class), READ DISC INFORMATION, READ TRACK INFORMATION, MECHANISM
+ * STATUS, the CD capabilities and mechanical status mode page 2Ah, START
+ * STOP UNIT with LoEj) and SPC-3 (INQUIRY, REQUEST SENSE fixed-format sense data, MODE
  * SENSE(6/10), PREVENT ALLOW MEDIUM REMOVAL, unit attention conditions).
  *
  * Media change: after a medium is inserted (ide_cd_insert, or closing the
@@ -539,12 +539,33 @@ static void cmd_read(IdeDrive *d, const uint8_t *p)
     }
 }
 
+/* READ TRACK INFORMATION, addressed by LBA (0), track (1) or session (2):
+ * all name the one data track. */
+static void cmd_read_track_info(IdeDrive *d, uint8_t *b, const uint8_t *p)
+{
+    uint32_t addr = be32(p + 2), cap = cd_sectors(d);
+    uint8_t type = p[1] & 3;
+
+    if (type == 3 || (type == 0 ? addr >= cap : addr != 1)) {
+        atapi_check(d, SENSE_ILLEGAL_REQUEST, ASC_INVALID_FIELD, 0);
+        return;
+    }
+    memset(b, 0, 36);
+    put_be16(b, 34);
+    b[2] = b[3] = 1;                /* track 1, session 1 */
+    b[5] = 0x04;                    /* data track, uninterrupted */
+    b[6] = 0x01;                    /* data mode 1 */
+    put_be32(b + 24, cap);          /* track size; it starts at 0 */
+    reply(d, 36, be16(p + 7));
+}
+
 static unsigned cmd_flags(uint8_t op)
 {
     switch (op) {
     case 0x03: case 0x12: case 0x46: case 0x4a:
         return F_UA_OK;
     case 0x25: case 0x28: case 0xa8: case 0x2b: case 0x43: case 0x51:
+    case 0x52:
         return F_MEDIUM;
     default:
         return 0;
@@ -609,6 +630,7 @@ static void execute(IdeDrive *d)
         b[3] = b[4] = b[5] = b[6] = 1;  /* tracks and sessions */
         reply(d, 34, be16(p + 7));
         break;
+    case 0x52: cmd_read_track_info(d, b, p); break;
     case 0xbb:                      /* SET CD SPEED */
         atapi_ok(d);
         break;

@@ -28,8 +28,8 @@
  *
  * Where the kernel must not go, and the memory map, follow the board's
  * e820 view as machine/linux_boot.c reports it: RAM below 639 KiB, the
- * EBDA/VGA/BIOS area reserved, RAM from 1 MiB up to the ACPI area at the
- * top of low RAM, the firmware ROM under 4 GiB reserved, RAM above 4 GiB.
+ * EBDA/VGA/BIOS area reserved, RAM from 1 MiB up to the reserved top of
+ * low RAM, the firmware ROM under 4 GiB reserved, RAM above 4 GiB.
  * Modules and the information go right after the kernel, page aligned.
  */
 #include "machine/multiboot.h"
@@ -43,6 +43,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "machine/acpi.h"
 #include "machine/linux_boot.h"
 #include "machine/pc_internal.h"
 #include "util/log.h"
@@ -65,7 +66,7 @@ enum {
     MBI_MOD_SIZE = 16, MBI_MMAP_SIZE = 24,
 };
 
-enum { E820_RAM = 1, E820_RESERVED = 2, E820_ACPI = 3 };
+enum { E820_RAM = 1, E820_RESERVED = 2 };
 enum { PT_LOAD = 1, EM_386 = 3, EM_X86_64 = 62 };
 
 #define MB_MAX_SEGMENTS 16
@@ -168,28 +169,21 @@ static int read_file(const char *what, const char *path, uint8_t **buf,
 
 /* ---- the board's memory ----------------------------------------------------- */
 
-/* The ACPI area at the top of low RAM (what machine/linux_boot.c keeps). */
-static void acpi_area(const Pc *pc, uint64_t *base, uint64_t *size)
+/* The end of the RAM from 1 MiB that the boot may use: below the top
+ * LINUX_BOOT_ACPI_RESERVE bytes of low RAM that QEMU's firmware keeps, and
+ * below the ACPI tables' range (machine/acpi.h), as machine/linux_boot.c
+ * computes it for the e820 map. */
+static uint64_t upper_ram_end(Pc *pc)
 {
-    if (pc->acpi_tables_size) {
-        *base = pc->acpi_tables_base;
-        *size = pc->acpi_tables_size;
-    } else {
-        *base = pc->lowmem - LINUX_BOOT_ACPI_RESERVE;
-        *size = LINUX_BOOT_ACPI_RESERVE;
-    }
-}
-
-/* The end of the RAM that starts at 1 MiB and that the boot may use. */
-static uint64_t upper_ram_end(const Pc *pc)
-{
-    uint64_t base, size;
-    acpi_area(pc, &base, &size);
-    return base;
+    uint64_t acpi, acpi_size;
+    uint64_t top = (pc->lowmem & ~0xfffull) - LINUX_BOOT_ACPI_RESERVE;
+    if (acpi_reserved_range(pc, &acpi, &acpi_size) == 0 && acpi < top)
+        top = acpi;
+    return top;
 }
 
 /* Is [addr, addr + len) inside usable RAM? */
-static bool in_ram(const Pc *pc, uint64_t addr, uint64_t len)
+static bool in_ram(Pc *pc, uint64_t addr, uint64_t len)
 {
     uint64_t end = addr + len;
     if (end < addr)
@@ -200,7 +194,7 @@ static bool in_ram(const Pc *pc, uint64_t addr, uint64_t len)
 
 /* The next `align`-aligned `size` bytes of free RAM at or after *cursor,
  * skipping the hole below 1 MiB.  Returns false if RAM runs out. */
-static bool place(const Pc *pc, uint64_t *cursor, uint64_t size,
+static bool place(Pc *pc, uint64_t *cursor, uint64_t size,
                   uint64_t align, uint64_t *addr)
 {
     uint64_t a = align_up(*cursor, align);
@@ -226,19 +220,17 @@ static unsigned mmap_add(uint8_t *p, unsigned n, uint64_t base, uint64_t len,
     return n + 1;
 }
 
-/* The memory map (3.3), entry for entry the e820 map of direct boot. */
-static unsigned build_mmap(const Pc *pc, uint8_t *p)
+/* The memory map (3.3), entry for entry the e820 map of direct boot: the
+ * top of low RAM (ACPI tables, firmware data) reserved, as SeaBIOS reports
+ * it on QEMU. */
+static unsigned build_mmap(Pc *pc, uint8_t *p)
 {
-    uint64_t acpi, acpi_size;
+    uint64_t top = upper_ram_end(pc);
     unsigned n = 0;
-    acpi_area(pc, &acpi, &acpi_size);
     n = mmap_add(p, n, 0, LOW_RAM_END, E820_RAM);
     n = mmap_add(p, n, LOW_RAM_END, HIGH_RAM_START - LOW_RAM_END, E820_RESERVED);
-    n = mmap_add(p, n, HIGH_RAM_START, acpi - HIGH_RAM_START, E820_RAM);
-    n = mmap_add(p, n, acpi, acpi_size,
-                 pc->acpi_tables_size ? E820_ACPI : E820_RESERVED);
-    if (pc->lowmem > acpi + acpi_size)
-        n = mmap_add(p, n, acpi + acpi_size, pc->lowmem - acpi - acpi_size, E820_RAM);
+    n = mmap_add(p, n, HIGH_RAM_START, top - HIGH_RAM_START, E820_RAM);
+    n = mmap_add(p, n, top, pc->lowmem - top, E820_RESERVED);
     n = mmap_add(p, n, PC_HIGHMEM_BASE - pc->bios_image, pc->bios_image,
                  E820_RESERVED);
     if (pc->ram_size > pc->lowmem)

@@ -274,9 +274,11 @@ Test(ide, pci_header_and_bar4)
     pci_bus_config_write(bus, IDE_DEVFN, 0x20, 0xffffffff, 4);
     cr_expect_eq(pci_bus_config_read(bus, IDE_DEVFN, 0x20, 4), 0xfffffff1);
     pci_bus_config_write(bus, IDE_DEVFN, 0x20, BM_BASE, 4);
-    /* IDETIM, as firmware enables the decode. */
-    pci_bus_config_write(bus, IDE_DEVFN, 0x40, 0x8000, 2);
-    cr_expect_eq(pci_bus_config_read(bus, IDE_DEVFN, 0x40, 2), 0x8000);
+    /* IDETIM: decode enabled from reset (what ata_piix checks), the
+     * timing bits writable. */
+    cr_expect_eq(pci_bus_config_read(bus, IDE_DEVFN, 0x40, 4), 0x80008000);
+    pci_bus_config_write(bus, IDE_DEVFN, 0x40, 0xa307, 2);
+    cr_expect_eq(pci_bus_config_read(bus, IDE_DEVFN, 0x40, 2), 0xa307);
     outl(BM_BASE + 4, 0x12345677);
     cr_expect_eq(inl(BM_BASE + 4), 0x12345674);
 }
@@ -847,6 +849,14 @@ Test(ide, atapi_read_toc)
     packet(cdb, 0xfffe, false);
     cr_assert_eq(pio_in(b, sizeof(b), &blocks), 12);
     cr_expect_eq(b[1], 10);
+    /* READ TRACK INFORMATION of track 1: its size. */
+    uint8_t rti[12] = { 0x52, 1, 0, 0, 0, 1, 0, 0, 36 };
+    packet(rti, 0xfffe, false);
+    cr_assert_eq(pio_in(b, sizeof(b), &blocks), 36);
+    cr_expect_eq(b[2], 1);
+    cr_expect_eq(b[24] << 24 | b[25] << 16 | b[26] << 8 | b[27], CD_SECTORS);
+    rti[5] = 2;                             /* no track 2 */
+    cr_expect_eq(packet(rti, 0xfffe, false) & 0x01, 0x01);
 }
 
 Test(ide, atapi_get_configuration_and_mode_sense)
