@@ -82,10 +82,6 @@ struct Pc {
     struct LinuxBoot *linux_boot;  /* -kernel: machine/linux_boot.c, or NULL */
     struct Multiboot *multiboot;   /* -kernel with a Multiboot header:
                                       machine/multiboot.c, or NULL */
-    /* Unused by machine/linux_boot.c, which asks machine/acpi.h
-     * (acpi_reserved_range, acpi_rsdp_address); kept until
-     * machine/multiboot.c does the same.  0: not set. */
-    uint64_t acpi_rsdp, acpi_tables_base, acpi_tables_size;
     uint8_t irq_sources[16];   /* bit per PC_IRQ_SRC_* */
 
     int exit_status;
