@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "machine/acpi.h"
+#include "machine/loadfile.h"
 #include "machine/pc_internal.h"
 #include "util/log.h"
 
@@ -111,43 +112,6 @@ static void put_le(uint8_t *p, uint64_t v, unsigned size)
 
 /* ---- reading the files ---------------------------------------------------- */
 
-/* The whole file in a malloc'd buffer.  `what` names the option. */
-static int read_file(const char *what, const char *path, uint8_t **buf,
-                     size_t *size, char *err, size_t errlen)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0) {
-        int e = errno;
-        snprintf(err, errlen, "%s: cannot open '%s': %s", what, path, strerror(e));
-        return -e;
-    }
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s: '%s' is not a regular file", what, path);
-        close(fd);
-        return -EINVAL;
-    }
-    size_t n = (size_t)st.st_size, done = 0;
-    *buf = malloc(n ? n : 1);
-    if (!*buf) {
-        snprintf(err, errlen, "%s: '%s': out of memory", what, path);
-        close(fd);
-        return -ENOMEM;
-    }
-    while (done < n) {
-        ssize_t got = read(fd, *buf + done, n - done);
-        if (got <= 0) {
-            snprintf(err, errlen, "%s: cannot read '%s': %s", what, path,
-                     got < 0 ? strerror(errno) : "file shrank");
-            close(fd);
-            return -EIO;
-        }
-        done += (size_t)got;
-    }
-    close(fd);
-    *size = n;
-    return 0;
-}
 
 /* Check the setup header (boot.rst, "The Real-Mode Kernel Header"). */
 static int check_header(LinuxBoot *lb, const char *path, char *err, size_t errlen)
@@ -322,7 +286,7 @@ int linux_boot_create(Pc *pc, LinuxBoot **out, char *err, size_t errlen)
         snprintf(err, errlen, "-kernel: out of memory");
         return -ENOMEM;
     }
-    if ((r = read_file("-kernel", cfg->kernel, &lb->kernel, &lb->kernel_size, err, errlen)) ||
+    if ((r = load_file("-kernel", cfg->kernel, &lb->kernel, &lb->kernel_size, err, errlen)) ||
         (r = check_header(lb, cfg->kernel, err, errlen)))
         goto fail;
     /* The kernel needs init_size bytes from its load address (at least the
@@ -354,7 +318,7 @@ int linux_boot_create(Pc *pc, LinuxBoot **out, char *err, size_t errlen)
         goto fail;
     }
     if (cfg->initrd &&
-        ((r = read_file("-initrd", cfg->initrd, &lb->initrd, &lb->initrd_size, err, errlen)) ||
+        ((r = load_file("-initrd", cfg->initrd, &lb->initrd, &lb->initrd_size, err, errlen)) ||
          (r = place_initrd(pc, lb, cfg->initrd, err, errlen))))
         goto fail;
     build_params(pc, lb);

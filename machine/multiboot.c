@@ -45,6 +45,7 @@
 
 #include "machine/acpi.h"
 #include "machine/linux_boot.h"
+#include "machine/loadfile.h"
 #include "machine/pc_internal.h"
 #include "util/log.h"
 
@@ -126,46 +127,6 @@ static uint64_t align_up(uint64_t v, uint64_t a)
     return (v + a - 1) & ~(a - 1);
 }
 
-/* ---- files ------------------------------------------------------------------ */
-
-static int read_file(const char *what, const char *path, uint8_t **buf,
-                     size_t *size, char *err, size_t errlen)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0) {
-        int e = errno;
-        snprintf(err, errlen, "%s: cannot open '%s': %s", what, path, strerror(e));
-        return -e;
-    }
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s: '%s' is not a regular file", what, path);
-        close(fd);
-        return -EINVAL;
-    }
-    size_t n = (size_t)st.st_size, done = 0;
-    *buf = malloc(n ? n : 1);
-    if (!*buf) {
-        snprintf(err, errlen, "%s: '%s': out of memory", what, path);
-        close(fd);
-        return -ENOMEM;
-    }
-    while (done < n) {
-        ssize_t got = read(fd, *buf + done, n - done);
-        if (got <= 0) {
-            snprintf(err, errlen, "%s: cannot read '%s': %s", what, path,
-                     got < 0 ? strerror(errno) : "file shrank");
-            close(fd);
-            free(*buf);
-            *buf = NULL;
-            return -EIO;
-        }
-        done += (size_t)got;
-    }
-    close(fd);
-    *size = n;
-    return 0;
-}
 
 /* ---- the board's memory ----------------------------------------------------- */
 
@@ -411,7 +372,7 @@ static int read_modules(Multiboot *mb, const char *list, char *err, size_t errle
         mb->nmods++;
         if (space)
             *space = '\0';
-        r = read_file("-initrd", item, &m->data, &m->size, err, errlen);
+        r = load_file("-initrd", item, &m->data, &m->size, err, errlen);
     }
     free(item);
     return r;
@@ -544,7 +505,7 @@ int multiboot_try_load(Pc *pc, const char *path, const char *cmdline,
         snprintf(err, errlen, "-kernel: out of memory");
         return -ENOMEM;
     }
-    int r = read_file("-kernel", path, &mb->image, &mb->image_size, err, errlen);
+    int r = load_file("-kernel", path, &mb->image, &mb->image_size, err, errlen);
     long hdr = r ? -1 : find_header(mb->image, mb->image_size);
     if (r == 0 && hdr < 0) {
         multiboot_free(mb);
