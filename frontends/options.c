@@ -712,32 +712,35 @@ static OptionsResult check_boot_devices(Parser *p, const KeyVal *kv)
     return OPTIONS_RUN;
 }
 
+/* once= wins over order= for the first boot; Vireo does not yet go back
+ * to order= when the machine resets after a once= boot. */
 static OptionsResult boot_keyvals(Parser *p, const KeyVals *kv)
 {
-    bool menu;
+    const char *order = NULL, *once = NULL;
 
     if (kv->count == 0)
         return fail(p, "missing boot order (e.g. -boot d or -boot order=dc)");
     for (size_t i = 0; i < kv->count; i++) {
         const KeyVal *item = &kv->item[i];
         OptionsResult r;
-        if (key_is(item, "order") || key_is(item, "once"))
+        if (key_is(item, "order") || key_is(item, "once")) {
             r = check_boot_devices(p, item);
-        else if (key_is(item, "menu"))
-            r = parse_bool(p, item, &menu);
+            *(key_is(item, "once") ? &once : &order) = item->value;
+        } else if (key_is(item, "menu"))
+            r = parse_bool(p, item, &p->cfg->boot_menu);
         else
             r = fail(p, "unknown parameter '%s' (order, once, menu)", item->key);
         if (r != OPTIONS_RUN)
             return r;
     }
+    if (once || order)
+        return store_string(p, &p->cfg->boot_order, once ? once : order);
     return OPTIONS_RUN;
 }
 
 static OptionsResult opt_boot(Parser *p, const char *arg)
 {
-    OptionsResult r = with_keyvals(p, arg, "order", boot_keyvals);
-
-    return r == OPTIONS_RUN ? store_string(p, &p->cfg->boot_order, arg) : r;
+    return with_keyvals(p, arg, "order", boot_keyvals);
 }
 
 /* ---- storage ------------------------------------------------------------ */
@@ -867,6 +870,8 @@ static OptionsResult drive_add(Parser *p, DriveConfig *d)
     if (d->interface == NULL &&
         store_string(p, &d->interface, "ide") != OPTIONS_RUN)
         return OPTIONS_ERROR;
+    if (d->cdrom && strcmp(d->interface, "ide") != 0)
+        return fail(p, "media=cdrom needs if=ide (virtio-blk has no removable media)");
     if (d->cdrom)
         d->readonly = true;
     if (drive_check_slot(p, d) != OPTIONS_RUN)
@@ -1062,19 +1067,19 @@ static const OptionSpec option_table[] = {
     { "initrd", NULL, "FILE", true, opt_initrd, "initial ramdisk for -kernel" },
     { "append", NULL, "CMDLINE", true, opt_append,
       "kernel command line for -kernel" },
-    { "boot", NULL, "ORDER", false, opt_boot,
+    { "boot", NULL, "ORDER", true, opt_boot,
       "boot order: letters a, c, d, n, or order=,once=,menu=on|off" },
 
     SECTION("Storage"),
-    { "drive", NULL, "file=F[,...]", false, opt_drive,
+    { "drive", NULL, "file=F[,...]", true, opt_drive,
       "a disk: format=raw|qcow2, if=ide|virtio, media=disk|cdrom, "
       "readonly=on|off, index=0..3" },
-    { "hda", NULL, "FILE", false, opt_hda, "IDE disk 0" },
-    { "hdb", NULL, "FILE", false, opt_hdb, "IDE disk 1" },
-    { "hdc", NULL, "FILE", false, opt_hdc, "IDE disk 2" },
-    { "hdd", NULL, "FILE", false, opt_hdd, "IDE disk 3" },
-    { "cdrom", NULL, "FILE", false, opt_cdrom, "IDE CD-ROM (slot 2)" },
-    { "snapshot", NULL, NULL, false, opt_snapshot,
+    { "hda", NULL, "FILE", true, opt_hda, "IDE disk 0" },
+    { "hdb", NULL, "FILE", true, opt_hdb, "IDE disk 1" },
+    { "hdc", NULL, "FILE", true, opt_hdc, "IDE disk 2" },
+    { "hdd", NULL, "FILE", true, opt_hdd, "IDE disk 3" },
+    { "cdrom", NULL, "FILE", true, opt_cdrom, "IDE CD-ROM (slot 2)" },
+    { "snapshot", NULL, NULL, true, opt_snapshot,
       "write disk changes to temporary files" },
 
     SECTION("Display and character devices"),

@@ -35,7 +35,9 @@ typedef struct VmConfig {
     char *kernel, *initrd, *append;
     DriveConfig drives[CONFIG_MAX_DRIVES];
     unsigned drive_count;
-    char *boot_order;            /* -boot, e.g. "c", "d", "order=dc" */
+    char *boot_order;            /* -boot order= (or once=): the device
+                                    letters, e.g. "dc"; NULL: "cad" */
+    bool boot_menu;              /* -boot menu=on */
     bool snapshot;               /* -snapshot: every drive as snapshot=on */
     bool nographic;
     char *serial[CONFIG_MAX_SERIAL];

@@ -12,6 +12,7 @@
  *   PCI: i440FX 00:00.0 (PAM owns 0xC0000-0xFFFFF), PIIX3 00:01.0 (PIRQ
  *   routing, ELCR, 0xCF9), PIIX4 PM 00:01.3 (SCI -> IRQ9, S5 -> power off),
  *   VGA with Bochs VBE 00:02.0 (Debian's vgabios-stdvga.bin in its ROM BAR);
+ *   IDE 00:01.1 and virtio-blk from 00:03.0 (machine/pc_storage.c);
  *   fw_cfg 0x510-0x51B.
  *
  * ISA IRQ inputs are the OR of their sources (ISA device, PCI PIRQ, SCI).
@@ -80,7 +81,7 @@ static void isa_irq_line(void *opaque, int n, int level)
     set_isa_irq(opaque, n & 0xff, n >> 8, level);
 }
 
-static IrqLine isa_irq(Pc *pc, int irq, int source)
+IrqLine pc_isa_irq(Pc *pc, int irq, int source)
 {
     return irq_line(isa_irq_line, pc, irq | (source << 8));
 }
@@ -166,7 +167,8 @@ static int create_apics(Pc *pc)
     if (r)
         return r;
     HpetHooks hh = {
-        .legacy = { isa_irq(pc, 0, PC_IRQ_SRC_HPET), isa_irq(pc, 8, PC_IRQ_SRC_HPET) },
+        .legacy = { pc_isa_irq(pc, 0, PC_IRQ_SRC_HPET),
+                    pc_isa_irq(pc, 8, PC_IRQ_SRC_HPET) },
         .legacy_changed = hpet_legacy_changed, .opaque = pc,
     };
     for (int pin = 0; pin < HPET_ROUTES; pin++)
@@ -256,23 +258,23 @@ static int create_isa(Pc *pc)
     pc->pic = i8259_pair_new(&pc->io, irq_line(pic_intr, pc, 0));
     if (!pc->pic)
         return -ENOMEM;
-    pc->pit = i8254_new(&pc->io, &pc->clock, isa_irq(pc, 0, PC_IRQ_SRC_ISA));
+    pc->pit = i8254_new(&pc->io, &pc->clock, pc_isa_irq(pc, 0, PC_IRQ_SRC_ISA));
     /* Deterministic runs must not depend on the host's date. */
     int64_t base = pc->cfg->deterministic ? 946684800 /* 2000-01-01 */
                                           : (int64_t)time(NULL);
-    pc->rtc = mc146818_new(&pc->io, &pc->clock, isa_irq(pc, 8, PC_IRQ_SRC_ISA), base);
+    pc->rtc = mc146818_new(&pc->io, &pc->clock, pc_isa_irq(pc, 8, PC_IRQ_SRC_ISA), base);
     pc->port80 = port80_new(&pc->io);
     pc->port92 = port92_new(&pc->io, &hooks);
     pc->debug_exit = debug_exit_new(&pc->io, DEBUG_EXIT_PORT, 4, on_debug_exit, pc);
     if (!pc->pit || !pc->rtc || !pc->port80 || !pc->port92 || !pc->debug_exit)
         return -ENOMEM;
-    r = i8042_new(&pc->io, isa_irq(pc, 1, PC_IRQ_SRC_ISA),
-                      isa_irq(pc, 12, PC_IRQ_SRC_ISA), &kbc_hooks, &pc->kbc);
+    r = i8042_new(&pc->io, pc_isa_irq(pc, 1, PC_IRQ_SRC_ISA),
+                      pc_isa_irq(pc, 12, PC_IRQ_SRC_ISA), &kbc_hooks, &pc->kbc);
     if (r)
         return r;
     for (unsigned i = 0; i < pc->uart_count; i++) {
         pc->uart[i] = uart_new(&pc->io, uart_bases[i],
-                               isa_irq(pc, uart_irqs[i], PC_IRQ_SRC_ISA),
+                               pc_isa_irq(pc, uart_irqs[i], PC_IRQ_SRC_ISA),
                                &pc->clock, NULL);
         if (!pc->uart[i])
             return -ENOMEM;
@@ -303,7 +305,7 @@ static int create_pci(Pc *pc, char *err, size_t errlen)
         .reset = on_piix_reset, .opaque = pc,
     };
     AcpiPmConfig ac = {
-        .io = &pc->io, .clock = &pc->clock, .sci = isa_irq(pc, 9, PC_IRQ_SRC_SCI),
+        .io = &pc->io, .clock = &pc->clock, .sci = pc_isa_irq(pc, 9, PC_IRQ_SRC_SCI),
         .gpe0_base = ACPI_PM_GPE0_QEMU, .sleep = on_sleep, .opaque = pc,
     };
     AcpiPm *pm = NULL;
@@ -339,6 +341,8 @@ int pc_devices_create(Pc *pc, char *err, size_t errlen)
     int r = create_isa(pc);
     if (!r)
         r = create_pci(pc, err, errlen);
+    if (!r)
+        r = pc_storage_create(pc, err, errlen);
     if (r) {
         if (!err[0])
             snprintf(err, errlen, "cannot create the platform devices: %s",
@@ -369,6 +373,7 @@ void pc_devices_reset(Pc *pc)
     piix_reset(pc->piix);
     acpi_pm_reset(pc->acpi);
     vga_reset(pc->vga);
+    pc_storage_reset(pc);
     fw_cfg_reset(pc->fw_cfg);
 }
 
@@ -386,6 +391,7 @@ void pc_devices_destroy(Pc *pc)
     /* Reverse order of creation; the devices go before their backends,
      * which main.c closes after pc_destroy. */
     fw_cfg_free(pc->fw_cfg);
+    pc_storage_destroy(pc);
     vga_free(pc->vga);
     acpi_pm_free(pc->acpi);
     piix_free(pc->piix);

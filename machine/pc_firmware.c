@@ -29,6 +29,21 @@ static void cmos_u16(MC146818 *rtc, unsigned lo, uint16_t v)
     mc146818_set_cmos(rtc, lo + 1, (uint8_t)(v >> 8));
 }
 
+/* The boot order in the CMOS bytes SeaBIOS reads on QEMU-like boards: one
+ * nibble per device, 1 floppy (a), 2 hard disk (c), 3 CD-ROM (d), 4
+ * network (n); the first two in 0x3D (low nibble first), the third in the
+ * high nibble of 0x38, whose bit 0 clear keeps the floppy boot-signature
+ * check.  The default, QEMU's "cad", tries the disk, the floppy, then
+ * the CD-ROM. */
+static void setup_boot_order(MC146818 *rtc, const char *order)
+{
+    uint8_t dev[3] = { 0, 0, 0 };
+    for (unsigned i = 0; i < 3 && order[i]; i++)
+        dev[i] = (uint8_t)(strchr("acdn", order[i]) - "acdn" + 1);
+    mc146818_set_cmos(rtc, CMOS_BOOT_12, (uint8_t)(dev[0] | dev[1] << 4));
+    mc146818_set_cmos(rtc, CMOS_BOOT_3, (uint8_t)(dev[2] << 4));
+}
+
 static void setup_cmos(Pc *pc)
 {
     MC146818 *rtc = pc->rtc;
@@ -49,10 +64,7 @@ static void setup_cmos(Pc *pc)
     mc146818_set_cmos(rtc, CMOS_MEM4G + 1, (uint8_t)(above4g >> 8));
     mc146818_set_cmos(rtc, CMOS_MEM4G + 2, (uint8_t)(above4g >> 16));
     mc146818_set_cmos(rtc, CMOS_CPUS, (uint8_t)(pc->cfg->cpus ? pc->cfg->cpus - 1 : 0));
-    /* Boot order as QEMU's default "cad": disk (2), floppy (1), CD-ROM (3);
-     * bit 0 of 0x38 clear keeps the floppy boot-signature check. */
-    mc146818_set_cmos(rtc, CMOS_BOOT_12, 0x12);
-    mc146818_set_cmos(rtc, CMOS_BOOT_3, 0x30);
+    setup_boot_order(rtc, pc->cfg->boot_order ? pc->cfg->boot_order : "cad");
 }
 
 /* One e820 entry as fw_cfg's "etc/e820" carries it: little-endian
@@ -81,7 +93,7 @@ static int setup_fw_cfg(Pc *pc)
     if (!r) r = fw_cfg_add_u16(fw, FW_CFG_NB_CPUS, cpus);
     if (!r) r = fw_cfg_add_u16(fw, FW_CFG_MAX_CPUS, cpus);
     if (!r) r = fw_cfg_add_u16(fw, FW_CFG_NOGRAPHIC, pc->cfg->nographic);
-    if (!r) r = fw_cfg_add_u16(fw, FW_CFG_BOOT_MENU, 0);
+    if (!r) r = fw_cfg_add_u16(fw, FW_CFG_BOOT_MENU, pc->cfg->boot_menu);
     if (!r) r = fw_cfg_add_bytes(fw, FW_CFG_NUMA, &numa_nodes, sizeof(numa_nodes));
     if (!r) r = fw_cfg_add_file(fw, "etc/e820", e820, n);
     /* QEMU's default -boot reboot-timeout: -1, never retry after a failed

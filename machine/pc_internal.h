@@ -16,6 +16,7 @@
 #include "hw/fw_cfg.h"
 #include "hw/hpet.h"
 #include "hw/i8042.h"
+#include "hw/ide.h"
 #include "hw/i440fx.h"
 #include "hw/i8254.h"
 #include "hw/i8259.h"
@@ -28,6 +29,8 @@
 #include "hw/port92.h"
 #include "hw/uart16550.h"
 #include "hw/vga.h"
+#include "hw/virtio_blk.h"
+#include "machine/block.h"
 #include "machine/chardev.h"
 #include "machine/clock.h"
 #include "machine/config.h"
@@ -36,6 +39,7 @@
 #include "mmu/addrspace.h"
 
 #define PC_MAX_SERIAL 4
+#define PC_IDE_SLOTS 4
 #define PC_HIGHMEM_BASE 0x100000000ull
 
 /* Who drives an ISA IRQ input: the levels are ORed, as on the board where
@@ -79,6 +83,12 @@ struct Pc {
     AcpiPm *acpi;
     FwCfg *fw_cfg;
     Vga *vga;
+    /* Disks (machine/pc_storage.c): the image of cfg->drives[i] is
+     * disks[i]. */
+    BlockDevice *disks[CONFIG_MAX_DRIVES];
+    Ide *ide;
+    VirtioBlk *virtio_blk[CONFIG_MAX_DRIVES];
+    unsigned virtio_blk_count;
     struct LinuxBoot *linux_boot;  /* -kernel: machine/linux_boot.c, or NULL */
     struct Multiboot *multiboot;   /* -kernel with a Multiboot header:
                                       machine/multiboot.c, or NULL */
@@ -100,6 +110,14 @@ void pc_devices_destroy(Pc *pc);
 /* Move queued host input into the devices and re-open the flow-control
  * windows of their backends. */
 void pc_devices_poll(Pc *pc);
+
+/* An IrqLine driving ISA IRQ `irq` as one of its sources (PC_IRQ_SRC_*). */
+IrqLine pc_isa_irq(Pc *pc, int irq, int source);
+
+/* pc_storage.c: the disk images and their controllers. */
+int pc_storage_create(Pc *pc, char *err, size_t errlen);
+void pc_storage_reset(Pc *pc);
+void pc_storage_destroy(Pc *pc);
 
 /* Write the VGA text screen to `path` (the -screendump test hook). */
 void pc_write_screendump(Pc *pc, const char *path);

@@ -84,7 +84,7 @@ bad_usage "unknown option -foo" -foo
 bad_usage "unknown option --foo" --foo
 bad_usage "-d bogus" -d bogus
 bad_usage "-smp 2" -smp 2
-bad_usage "-snapshot" -snapshot
+bad_usage "-drive media=cdrom,if=virtio" -drive file=x.iso,media=cdrom,if=virtio
 bad_usage "-initrd x without -kernel" -initrd x
 bad_usage "-append x without -kernel" -append x
 bad_usage "-drive format=vmdk,file=x" -drive format=vmdk,file=x
@@ -122,6 +122,19 @@ if [ -s build/images/vmlinuz ]; then
     setup_error "-kernel needs more RAM than -m" "try a larger -m" \
         -m 16 -kernel build/images/vmlinuz
 fi
+
+# Disk images are opened when the machine is built (machine/block.c): a
+# missing file, a wrong format and a corrupt header each name the file.
+printf 'QFI\373' >"$TMP/short.qcow2"
+head -c 4096 /dev/zero >"$TMP/zero.img"
+setup_error "-hda missing file" "$TMP/missing.img: No such file or directory" \
+    -hda "$TMP/missing.img"
+setup_error "-cdrom missing file" "$TMP/missing.iso: No such file or directory" \
+    -cdrom "$TMP/missing.iso"
+setup_error "-drive truncated qcow2 header" "$TMP/short.qcow2" \
+    -drive "file=$TMP/short.qcow2,format=qcow2"
+setup_error "-drive format=qcow2 on a raw image" "$TMP/zero.img" \
+    -drive "file=$TMP/zero.img,format=qcow2,if=virtio"
 
 info "--help" "-m -kernel -serial -drive -accel -nographic -display not.implemented" --help
 info "-h" "-m -kernel -serial" -h
