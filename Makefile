@@ -5,7 +5,9 @@
 #                one line "N passed, N failed")
 #   make deps    install missing Debian packages (idempotent, quick when done)
 #   make images  build the default guest from Debian packages (images/build.sh)
-#   make bench   boot time of the default guest, Vireo and QEMU TCG
+#   make bench   boot time and compute workloads of the default guest on
+#                QEMU TCG, Vireo's JIT and its interpreter, and its disk
+#                throughput (bench/boot.sh, bench/disk.sh)
 #   make check-long   the long soak and fuzz runs
 
 CC      ?= gcc
@@ -56,6 +58,7 @@ SIMD_SRC  := $(wildcard tests/diff/simd_int/*.c)
 SIMD_BIN  := build/tests/diff/simd_int_host
 SSE_SRC   := $(wildcard tests/diff/sse/*.c)
 SSE_BIN   := build/tests/diff/sse_host
+HOSTLIB_SRC := $(wildcard tests/diff/hostlib/*.c)
 
 ROMS      := build/roms/bios-256k.bin build/roms/vgabios-stdvga.bin
 
@@ -66,9 +69,9 @@ all: build/vireo $(ROMS)
 deps:
 	@sh tests/deps.sh
 
-# The default guest: Debian's current kernel and a busybox initramfs.  The
-# script re-resolves the kernel's version every time and rebuilds only what
-# changed, so it always runs.
+# The default guest: Debian's current kernel and a busybox initramfs, an ISO
+# of the two and an ext4 data disk.  The script re-resolves the kernel's
+# version every time and rebuilds only what changed, so it always runs.
 images: deps
 	@sh images/build.sh
 
@@ -137,20 +140,17 @@ $(DIFF_BIN): $(DIFF_SRC) build/libvireo.a
 	$(CC) $(ALL_CFLAGS) -o $@ $(DIFF_SRC) build/libvireo.a $(LDLIBS) -lunicorn \
 		-Wl,--exclude-libs,libvireo.a
 
-# The x87 harness: Vireo's x87 against the host's (tests/diff/x87/).
-$(X87_BIN): $(X87_SRC) tests/diff/x87/x87diff.h build/libvireo.a
+# The x87, MMX/SSE integer and SSE floating-point harnesses: Vireo against
+# the host CPU and Unicorn (tests/diff/x87/, simd_int/, sse/, each with
+# tests/diff/hostlib/).  Unicorn is linked on x86-64 hosts only, with
+# --exclude-libs as above.
+$(X87_BIN): $(X87_SRC) tests/diff/x87/x87diff.h
+$(SIMD_BIN): $(SIMD_SRC) tests/diff/simd_int/simddiff.h
+$(SSE_BIN): $(SSE_SRC) tests/diff/sse/ssediff.h
+$(X87_BIN) $(SIMD_BIN) $(SSE_BIN): $(HOSTLIB_SRC) tests/diff/hostlib/hostlib.h build/libvireo.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $(X87_SRC) build/libvireo.a $(LDLIBS)
-
-# The MMX/SSE integer harness: Vireo against the host CPU (tests/diff/simd_int/).
-$(SIMD_BIN): $(SIMD_SRC) tests/diff/simd_int/simddiff.h build/libvireo.a
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $(SIMD_SRC) build/libvireo.a $(LDLIBS)
-
-# The SSE floating-point harness: Vireo against the host CPU (tests/diff/sse/).
-$(SSE_BIN): $(SSE_SRC) tests/diff/sse/ssediff.h build/libvireo.a
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $(SSE_SRC) build/libvireo.a $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c,$^) build/libvireo.a $(LDLIBS) \
+		$(if $(filter x86_64,$(HOST_ARCH)),-lunicorn) -Wl,--exclude-libs,libvireo.a
 
 $(SST_BIN): tests/sst/sst286.c build/libvireo.a
 	@mkdir -p $(dir $@)
@@ -207,6 +207,7 @@ run: deps images
 bench: deps images
 	@$(MAKE) --no-print-directory all $(CONSOLE_BIN)
 	@sh bench/boot.sh
+	@sh bench/disk.sh
 
 clean:
 	rm -rf build

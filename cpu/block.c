@@ -26,6 +26,8 @@ struct BlockCache {
     PageTracker code;            /* pages holding blocks */
     AddressSpace *mem;           /* whose writes the tracker watches */
     Block *dead;                 /* invalidated, freed at reclaim */
+    void (*on_invalidate)(void *opaque, Block *b);
+    void *on_invalidate_opaque;
 };
 
 /* A block that straddles two pages sits in both page lists, so it needs a
@@ -64,6 +66,24 @@ BlockCache *block_cache_new(AddressSpace *mem)
     if (mem)
         mem->code_pages = &bc->code;
     return bc;
+}
+
+void block_cache_on_invalidate(BlockCache *bc,
+                               void (*fn)(void *opaque, Block *b),
+                               void *opaque)
+{
+    bc->on_invalidate = fn;
+    bc->on_invalidate_opaque = opaque;
+}
+
+/* Mark b invalid, tell the hook, and queue it for reclaim. */
+static void kill_block(BlockCache *bc, Block *b)
+{
+    b->invalid = true;
+    if (bc->on_invalidate)
+        bc->on_invalidate(bc->on_invalidate_opaque, b);
+    b->hash_next = bc->dead;
+    bc->dead = b;
 }
 
 static void free_list(Block *b)
@@ -114,9 +134,7 @@ void block_cache_flush(BlockCache *bc)
         Block *b = bc->hash[i];
         while (b) {
             Block *next = b->hash_next;
-            b->invalid = true;
-            b->hash_next = bc->dead;
-            bc->dead = b;
+            kill_block(bc, b);
             b = next;
         }
         bc->hash[i] = NULL;
@@ -183,6 +201,7 @@ Block *block_insert(BlockCache *bc, uint64_t phys, uint64_t phys2,
     b->count = count;
     b->exec_count = 0;
     b->invalid = false;
+    b->jit = NULL;
     memcpy(b->insns, insns, count * sizeof(DecodedInsn));
     block_tail(b)->page_next2 = NULL;
     unsigned h = hash_of(phys, mode);
@@ -241,11 +260,9 @@ static void invalidate_page(BlockCache *bc, uint64_t page)
     while (b) {
         Block *next = next_on_page(b, page);
         if (!b->invalid) {
-            b->invalid = true;
             hash_unlink(bc, b);
             page_unlink_other(bc, b, page);
-            b->hash_next = bc->dead;
-            bc->dead = b;
+            kill_block(bc, b);
         }
         b = next;
     }

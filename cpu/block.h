@@ -27,6 +27,7 @@ typedef struct Block {
     uint32_t count;           /* instructions */
     uint64_t exec_count;
     bool invalid;             /* its page was written: do not run again */
+    struct JitBlock *jit;     /* its translation (jit/jit.c), or NULL */
     struct Block *hash_next;  /* lookup chain */
     struct Block *page_next;  /* blocks on the same page */
     DecodedInsn insns[];
@@ -53,5 +54,16 @@ bool block_page_has_code(const BlockCache *bc, uint64_t phys);
  * so an executing block can finish its current instruction safely. */
 void block_invalidate_range(BlockCache *bc, uint64_t phys, uint64_t len);
 void block_cache_reclaim(BlockCache *bc);
+
+/* Run b in the interpreter (cpu/exec.c) until it ends, faults, is
+ * invalidated or icount reaches cpu->icount_limit. */
+void cpu_run_block(Cpu *cpu, Block *b);
+
+/* Call fn(opaque, b) for each block as it is invalidated or flushed (it
+ * stays allocated until the next reclaim): the JIT drops its translation
+ * there.  fn NULL: no hook. */
+void block_cache_on_invalidate(BlockCache *bc,
+                               void (*fn)(void *opaque, Block *b),
+                               void *opaque);
 
 #endif

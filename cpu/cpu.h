@@ -218,6 +218,7 @@ typedef struct CpuFeatures {
 #define CPUIDX_EDX_LM      (1u << 29)
 
 struct BlockCache;
+struct Jit;
 
 /* Virtual time for RDTSC, supplied by the board (cpu/ does not include
  * machine/).  NULL: one nanosecond per retired instruction. */
@@ -255,6 +256,7 @@ typedef struct Cpu {
     CpuTimeSource time_ns;
     void *time_opaque;
     struct BlockCache *blocks;
+    struct Jit *jit;          /* tier 1 (jit/jit.h), NULL: interpreter only */
     CpuFeatures features;
     uint32_t mode;            /* CPU_MODE_* derived from CR0/EFER/CS */
     uint64_t icount_limit;    /* cpu_exec returns when icount reaches it */
@@ -328,6 +330,12 @@ void cpu_set_a20(Cpu *cpu, bool enabled);
  * command): latches one NMI, taken before INTR at the next instruction
  * boundary unless an NMI handler is still running (until its IRET). */
 void cpu_raise_nmi(Cpu *cpu);
+
+/* Make the running block stop at its next instruction boundary (or, for
+ * translated code, at the next block entry), so cpu_exec looks at
+ * interrupts and exit_request: called when the NMI or INTR input rises
+ * and when exit_request is set.  A plain store: signal- and thread-safe. */
+void cpu_kick(Cpu *cpu);
 
 /* The MTRRs as PC firmware leaves them at boot (SDM Vol. 3 11.11), for
  * boards that start a kernel without firmware: write-back by default, the

@@ -12,8 +12,10 @@
 #include "cpu/block.h"
 #include "cpu/debug.h"
 #include "cpu/disas.h"
+#include "cpu/exec_insn.h"
 #include "cpu/insn.h"
 #include "cpu/interrupt.h"
+#include "jit/jit.h"
 #include "util/log.h"
 
 const InsnHandler insn_handlers[INSN_COUNT] = {
@@ -81,13 +83,27 @@ static Block *build_block(Cpu *cpu, uint64_t linear, uint64_t phys)
     }
     if (log_enabled(LOG_IN_ASM))
         log_block(cpu, linear, insns, n);
-    return block_insert(cpu->blocks, phys, phys2, cpu->mode, insns, n);
+    bool fresh1 = cpu->jit && !block_page_has_code(cpu->blocks, phys);
+    bool fresh2 = cpu->jit && phys2 != UINT64_MAX &&
+                  !block_page_has_code(cpu->blocks, phys2);
+    Block *b = block_insert(cpu->blocks, phys, phys2, cpu->mode, insns, n);
+    /* A page that just became code loses its write tags (cpu/mem.c). */
+    if (fresh1)
+        mem_withhold_code_writes(cpu, phys);
+    if (fresh2)
+        mem_withhold_code_writes(cpu, phys2);
+    return b;
 }
 
 /* The block at CS:RIP, decoded if needed; NULL with a fault pending. */
 static Block *find_block(Cpu *cpu)
 {
     uint64_t linear, phys;
+    if (cpu->jit) {
+        Block *b = jit_cached_block(cpu);
+        if (b)
+            return b;
+    }
     if (mem_code_address(cpu, &linear, &phys) != CPU_OK)
         return NULL;
     Block *b = block_lookup(cpu->blocks, phys, cpu->mode);
@@ -100,31 +116,14 @@ static Block *find_block(Cpu *cpu)
             (p2 & ~(PAGE_SIZE - 1)) != b->phys2)
             b = NULL;
     }
-    return b ? b : build_block(cpu, linear, phys);
+    if (!b)
+        b = build_block(cpu, linear, phys);
+    if (cpu->jit)
+        jit_cache_block(cpu, linear, phys, b);
+    return b;
 }
 
-/* Run one decoded instruction by the protocol of cpu/insn.h: RIP and the
- * retired count advance after CPU_OK and CPU_EXIT. */
-static inline int run_insn(Cpu *cpu, const DecodedInsn *d)
-{
-    uint64_t start = cpu->s.rip, next = insn_next_rip(cpu, d);
-    int r = insn_handlers[d->id](cpu, d);
-    if (r == CPU_FAULT && cpu->s.exception.is_soft) {
-        /* The handler moved RIP past the INT; keep that as the return
-         * address and point RIP back at the instruction. */
-        cpu->s.exception.return_rip = cpu->s.rip;
-        cpu->s.rip = start;
-    }
-    if (r != CPU_OK && r != CPU_EXIT)
-        return r;   /* CPU_FAULT: delivered by the loop; CPU_RESTART */
-    if (!(d->attr & DA_BRANCH))
-        cpu->s.rip = next;
-    if (!(d->attr & DA_STRING))
-        cpu->s.icount++;
-    return r;
-}
-
-static void run_block(Cpu *cpu, Block *b)
+void cpu_run_block(Cpu *cpu, Block *b)
 {
     b->exec_count++;
     for (uint32_t i = 0; i < b->count; i++) {
@@ -210,13 +209,19 @@ static bool take_interrupt(Cpu *cpu, bool shadow)
     return true;
 }
 
+void cpu_kick(Cpu *cpu)
+{
+    /* A plain store: safe from a signal handler or another thread.  The
+     * loop keeps its own budget and restores this one each iteration. */
+    cpu->icount_limit = 0;
+}
+
 void cpu_raise_nmi(Cpu *cpu)
 {
     cpu->s.nmi_pending = 1;
     /* Raised inside an instruction (a local APIC register write): end the
-     * block after it so that the NMI is taken at the next boundary.  The
-     * loop keeps its own budget; cpu_exec resets this one on entry. */
-    cpu->icount_limit = cpu->s.icount;
+     * block after it so that the NMI is taken at the next boundary. */
+    cpu_kick(cpu);
 }
 
 /* Would an NMI or INTR be taken at the next boundary without a shadow? */
@@ -247,8 +252,13 @@ static void mark_fault_rf(Cpu *cpu)
 uint64_t cpu_exec(Cpu *cpu, uint64_t icount_limit)
 {
     uint64_t start = cpu->s.icount;
-    cpu->icount_limit = icount_limit;
-    while (cpu->s.icount < icount_limit && !cpu->exit_request && !cpu->shutdown) {
+    while (cpu->s.icount < icount_limit && !cpu->shutdown) {
+        /* cpu_kick lowered the budget to stop the last block; take it
+         * back before looking at exit_request, so a kick that comes after
+         * the look is not lost. */
+        cpu->icount_limit = icount_limit;
+        if (cpu->exit_request)
+            break;
         block_cache_reclaim(cpu->blocks);
         if (cpu->s.exception.vector >= 0) {
             if (cpu->stop_on_exception)
@@ -289,10 +299,9 @@ uint64_t cpu_exec(Cpu *cpu, uint64_t icount_limit)
             /* STI/MOV SS shadow with an event waiting: run just the one
              * shadowed instruction, then take it (SDM Vol. 3 6.8.3). */
             cpu->icount_limit = cpu->s.icount + 1;
-            run_block(cpu, b);
-            cpu->icount_limit = icount_limit;
-        } else {
-            run_block(cpu, b);
+            cpu_run_block(cpu, b);
+        } else if (!cpu->jit || !jit_run_block(cpu, b)) {
+            cpu_run_block(cpu, b);
         }
     }
     return cpu->s.icount - start;

@@ -133,6 +133,10 @@ int mem_write_linear(Cpu *cpu, uint64_t linear, unsigned size, uint64_t v,
 /* CS:RIP as a linear and a physical address, with the CS limit (or
  * canonical) check and the execute-access translation; may fault. */
 int mem_code_address(Cpu *cpu, uint64_t *linear, uint64_t *phys);
+/* The physical page at `phys` now holds decoded code: drop the TLB's
+ * write tags for it (cpu/mem.c withholds them from code pages while the
+ * JIT is on). */
+void mem_withhold_code_writes(Cpu *cpu, uint64_t phys);
 
 /* Translate a code address without raising anything: false if it would
  * fault.  Used to key blocks that reach into a second page. */

@@ -15,6 +15,7 @@
 #include "cpu/block.h"
 #include "cpu/debug.h"
 #include "cpu/insn.h"
+#include "jit/jitcheck.h"
 #include "mmu/pagewalk.h"
 #include "util/log.h"
 
@@ -111,6 +112,20 @@ static uintptr_t frame_host(Cpu *cpu, uint64_t frame)
     return (uintptr_t)(r->host + (frame - r->base));
 }
 
+static bool frame_is_code(const Cpu *cpu, uint64_t phys)
+{
+    return cpu->mem->code_pages && pagetrack_test(cpu->mem->code_pages, phys);
+}
+
+/* Translated code stores through write tags without telling the code-page
+ * tracker, so while the JIT is on, pages holding decoded blocks get no
+ * write tag: their stores take the slow path, which invalidates the
+ * blocks (and sets jit->stale through the block cache's hook). */
+static bool withhold_write(const Cpu *cpu, uint64_t frame)
+{
+    return cpu->jit && frame_is_code(cpu, frame);
+}
+
 /* Translate one page for `access`; returns the TLB entry.  With `probe`,
  * a miss that would fault returns CPU_FAULT without raising anything. */
 static int translate(Cpu *cpu, uint64_t linear, int access, bool system,
@@ -142,22 +157,24 @@ static int translate(Cpu *cpu, uint64_t linear, int access, bool system,
     }
     bool wp = cpu->s.cr0 & CR0_WP;
     uint64_t frame = w.page_base & cpu->a20_mask;
+    bool readable = !user || w.user;
     TlbFill f = {
         .phys = frame, .host = frame_host(cpu, frame),
-        .read = !user || w.user,
-        .exec = (!user || w.user) && w.executable,
+        .exec = readable && w.executable,
         .global = w.global,
     };
-    f.write = f.read && (user ? w.writable : (!wp || w.writable)) && w.dirty;
+    /* Read and write tags only where the host addend reaches the frame:
+     * a tag hit is all the JIT's inline accesses test (mmu/tlb.h). */
+    f.read = readable && f.host;
+    f.write = f.read && (user ? w.writable : (!wp || w.writable)) && w.dirty &&
+              !withhold_write(cpu, frame);
+    if (cpu->jit)
+        jitcheck_note_fill(cpu, frame, f.host,
+                           f.write || access == ACCESS_WRITE);
     *out = tlb_fill(&cpu->tlb, priv, linear, &f);
     /* The walk allowed this access even if the entry cannot say so (a
      * write to a clean page: the next write walks again, as D is set). */
     return CPU_OK;
-}
-
-static bool frame_is_code(const Cpu *cpu, uint64_t phys)
-{
-    return cpu->mem->code_pages && pagetrack_test(cpu->mem->code_pages, phys);
 }
 
 /* Translate both pages of an access before touching memory, so a fault on
@@ -344,4 +361,17 @@ int mem_code_address(Cpu *cpu, uint64_t *linear, uint64_t *phys)
     if (r == CPU_OK)
         *phys = entry_phys(e, *linear);
     return r;
+}
+
+void mem_withhold_code_writes(Cpu *cpu, uint64_t phys)
+{
+    uint64_t frame = phys & ~(PAGE_SIZE - 1);
+    for (int p = 0; p < TLB_PRIVILEGES; p++) {
+        for (unsigned i = 0; i < TLB_SIZE; i++)
+            if (cpu->tlb.entries[p][i].phys == frame)
+                cpu->tlb.entries[p][i].tag[TLB_WRITE] = TLB_INVALID;
+        for (unsigned i = 0; i < TLB_VICTIMS; i++)
+            if (cpu->tlb.victims[p][i].phys == frame)
+                cpu->tlb.victims[p][i].tag[TLB_WRITE] = TLB_INVALID;
+    }
 }

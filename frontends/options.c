@@ -572,13 +572,7 @@ static const char *const accel_names[] = { "tcg", "kvm", NULL };
 static OptionsResult tcg_property(Parser *p, const KeyVal *kv)
 {
     if (key_is(kv, "jit")) {
-        if (parse_bool(p, kv, &p->cfg->jit) != OPTIONS_RUN)
-            return OPTIONS_ERROR;
-        /* Until the JIT lands the interpreter runs; say so rather than
-         * accept jit=on and quietly not do it. */
-        if (p->cfg->jit)
-            return fail(p, "jit=on is not implemented yet (jit=off)");
-        return OPTIONS_RUN;
+        return parse_bool(p, kv, &p->cfg->jit);
     }
     if (!key_is(kv, "thread"))
         return fail(p, "unknown tcg property '%s' (jit, thread)", kv->key);
@@ -1053,7 +1047,8 @@ static const OptionSpec option_table[] = {
     { "smp", NULL, "N", true, opt_smp, "number of CPUs (only 1 for now)" },
     { "cpu", NULL, "MODEL", false, NULL, "CPU model" },
     { "accel", NULL, "NAME[,jit=on|off]", true, opt_accel,
-      "accelerator: tcg (kvm: not implemented yet)" },
+      "accelerator: tcg, with the JIT unless jit=off (kvm: not implemented "
+      "yet)" },
     { "enable-kvm", NULL, NULL, false, NULL, "same as -accel kvm" },
     { "icount", NULL, "shift=N", true, opt_icount,
       "deterministic: virtual time advances 2^N ns per instruction (N 0..10)" },

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "jit/jit.h"
 #include "machine/linux_boot.h"
 #include "machine/multiboot.h"
 #include "machine/pc_internal.h"
@@ -176,6 +177,8 @@ int pc_create(const VmConfig *cfg, Pc **out, char *err, size_t errlen)
                                               : CLOCK_MODE_REALTIME,
                cfg->icount_shift);
     cpu_init(&pc->cpu, &pc->mem, &pc->io);
+    if (cfg->jit && !jit_new(&pc->cpu, jit_backend_default(), jit_threshold_from_env()))
+        fprintf(stderr, "vireo: the JIT is not available here, interpreting\n");
     pc->cpu.time_ns = pc_time_ns;
     pc->cpu.time_opaque = &pc->clock;
     clock_set_icount_source(&pc->clock, pc_icount, &pc->cpu);
@@ -280,6 +283,7 @@ void pc_destroy(Pc *pc)
     pc_devices_destroy(pc);
     linux_boot_free(pc->linux_boot);
     multiboot_free(pc->multiboot);
+    jit_free(pc->cpu.jit);
     if (pc->cpu.blocks)
         cpu_destroy(&pc->cpu);
     if (pc->events.ring)

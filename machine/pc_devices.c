@@ -8,6 +8,7 @@
  *   8254 -> IRQ0;  MC146818 -> IRQ8;
  *   8042 keyboard controller -> IRQ1 (keyboard), IRQ12 (mouse);
  *   16550 UARTs COM1..COM4 -> IRQ4/3/4/3;  port 0x80, port 0x92 (A20);
+ *   x87 FERR# -> IRQ13, cleared by a write to port 0xF0;
  *   debug console 0xE9/0x402;  isa-debug-exit 0xF4;
  *   PCI: i440FX 00:00.0 (PAM owns 0xC0000-0xFFFFF), PIIX3 00:01.0 (PIRQ
  *   routing, ELCR, 0xCF9), PIIX4 PM 00:01.3 (SCI -> IRQ9, S5 -> power off),
@@ -27,6 +28,7 @@
 
 static const uint16_t uart_bases[PC_MAX_SERIAL] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
 static const int uart_irqs[PC_MAX_SERIAL] = { 4, 3, 4, 3 };
+#define FERR_LATCH_PORT 0xf0
 
 /* ---- interrupt routing ---------------------------------------------------- */
 
@@ -67,6 +69,25 @@ static void cpu_ferr(void *opaque, int level)
     set_isa_irq(opaque, 13, PC_IRQ_SRC_ISA, level);
 }
 
+/* Port 0xF0, the PC/AT's coprocessor error latch: an IRQ13 handler writes
+ * it to drop IRQ13 (and assert IGNNE#, which the x87 behaves as if always
+ * asserted with CR0.NE = 0: see cpu/fpu/x87.c) before its FNCLEX.  IRQ13
+ * rises again with the next FERR# assertion. */
+static uint64_t ferr_latch_read(void *opaque, uint64_t offset, unsigned size)
+{
+    return 0xff;   /* nothing answers reads */
+}
+
+static void ferr_latch_write(void *opaque, uint64_t offset, uint64_t value,
+                             unsigned size)
+{
+    set_isa_irq(opaque, 13, PC_IRQ_SRC_ISA, 0);
+}
+
+static const MemOps ferr_latch_ops = {
+    .read = ferr_latch_read, .write = ferr_latch_write, .max_access = 1,
+};
+
 static void hpet_legacy_changed(void *opaque, int enabled)
 {
     Pc *pc = opaque;
@@ -100,7 +121,10 @@ static void pic_intr(void *opaque, int n, int level)
 
 static void apic_cpu_intr(void *opaque, int level)
 {
-    ((Pc *)opaque)->cpu.intr_pending = level;
+    Pc *pc = opaque;
+    pc->cpu.intr_pending = level;
+    if (level)
+        cpu_kick(&pc->cpu);   /* translated code checks only at block entry */
 }
 
 static int apic_ext_ack(void *opaque)
@@ -191,6 +215,7 @@ static void request_reset(Pc *pc)
 {
     atomic_store(&pc->reset_requested, true);
     pc->cpu.exit_request = 1;
+    cpu_kick(&pc->cpu);
 }
 
 static void on_debug_exit(void *opaque, int status)
@@ -199,6 +224,7 @@ static void on_debug_exit(void *opaque, int status)
     pc->exit_status = status;
     atomic_store(&pc->exit_requested, true);
     pc->cpu.exit_request = 1;
+    cpu_kick(&pc->cpu);
 }
 
 /* Port 0x92 and the keyboard controller's output port both drive A20;
@@ -241,6 +267,7 @@ static void on_sleep(void *opaque, unsigned type)
         pc->exit_status = 0;
         atomic_store(&pc->exit_requested, true);
         pc->cpu.exit_request = 1;
+        cpu_kick(&pc->cpu);
         return;
     }
     LOG_LIMITED(LOG_UNIMP, "pc: ACPI sleep type %u not supported, ignored\n", type);
@@ -263,6 +290,9 @@ static int create_isa(Pc *pc)
     int64_t base = pc->cfg->deterministic ? 946684800 /* 2000-01-01 */
                                           : (int64_t)time(NULL);
     pc->rtc = mc146818_new(&pc->io, &pc->clock, pc_isa_irq(pc, 8, PC_IRQ_SRC_ISA), base);
+    if ((r = as_map_io(&pc->io, "ferr-latch", FERR_LATCH_PORT, 1,
+                       &ferr_latch_ops, pc)) < 0)
+        return r;
     pc->port80 = port80_new(&pc->io);
     pc->port92 = port92_new(&pc->io, &hooks);
     pc->debug_exit = debug_exit_new(&pc->io, DEBUG_EXIT_PORT, 4, on_debug_exit, pc);
@@ -404,6 +434,7 @@ void pc_devices_destroy(Pc *pc)
     i8042_free(pc->kbc);
     port92_free(pc->port92);
     port80_free(pc->port80);
+    as_unmap(&pc->io, FERR_LATCH_PORT);
     mc146818_free(pc->rtc);
     i8254_free(pc->pit);
     i8259_pair_free(pc->pic);
@@ -447,6 +478,7 @@ void pc_request_quit(Pc *pc)
 {
     atomic_store(&pc->exit_requested, true);
     pc->cpu.exit_request = 1;
+    cpu_kick(&pc->cpu);
     events_kick(&pc->events);
 }
 

@@ -4,11 +4,13 @@
  * page's rights differ by privilege), each with separate read, write and
  * execute tags, so one lookup answers "may I do this access here?".  RAM
  * pages carry a host addend (host address = linear + addend) so hits reach
- * memory without the dispatcher.  A write tag is only set for writable,
- * already-dirty RAM pages; ROM, MMIO and pages needing a D-bit update keep
- * stores on the slow path.  An 8-entry victim TLB per privilege catches
- * conflicts.  Stores to code pages are caught after the store by the
- * AddressSpace's page tracker.
+ * memory without the dispatcher.  Read and write tags are only set for
+ * RAM pages (cpu/mem.c), so a tag hit means the addend is valid (the JIT's
+ * inline accesses rely on it); a write tag only for writable, already-
+ * dirty pages, and while the JIT is on not for pages holding code.  ROM,
+ * MMIO and pages needing a D-bit update keep accesses on the slow path.
+ * An 8-entry victim TLB per privilege catches conflicts.  Stores to code
+ * pages are caught by the AddressSpace's page tracker.
  */
 #ifndef VIREO_MMU_TLB_H
 #define VIREO_MMU_TLB_H

@@ -5,7 +5,7 @@ set -e
 PKGS="build-essential pkg-config zlib1g-dev
 libcapstone-dev libxxhash-dev libsdl2-dev libslirp-dev libcriterion-dev libzstd-dev nasm seabios
 qemu-system-x86 libunicorn-dev busybox-static cpio grub-pc-bin xorriso mtools
-acpica-tools gzip memtest86+ qemu-utils"
+acpica-tools gzip memtest86+ qemu-utils e2fsprogs xz-utils zstd"
 
 # --cross: also what check-long needs: the AArch64 portability check, and
 # clang for the libFuzzer build of tests/fuzz.

@@ -6,8 +6,25 @@
 # or our own "N passed, N failed".  Counts are summed over suites; a suite
 # that exits non-zero without such a line counts as one failure.
 # VIREO_LONG=1 (make check-long) asks suites for their long runs.
+# The guest suites run Vireo with its JIT (the default); the fast ones
+# (asm programs, SeaBIOS) run again on the interpreter alone, through a
+# wrapper passing -accel tcg,jit=off.  VIREO_JIT=off runs everything on
+# the interpreter alone.
 LOGDIR=build/test-logs
 mkdir -p "$LOGDIR"
+JIT_OFF=build/tests/vireo-jit-off
+mkdir -p build/tests
+printf '#!/bin/sh\nexec build/vireo -accel tcg,jit=off "$@"\n' >"$JIT_OFF"
+chmod +x "$JIT_OFF"
+if [ "${VIREO_JIT:-}" = off ]; then
+    export VIREO="$JIT_OFF"
+fi
+# Run a suite again on the interpreter alone, unless everything does.
+run_suite_jit_off() {
+    [ "${VIREO_JIT:-}" = off ] && return
+    name=$1; shift
+    run_suite "$name-jit-off" env VIREO="$JIT_OFF" "$@"
+}
 total_pass=0
 total_fail=0
 
@@ -72,21 +89,33 @@ if [ -x build/tests/diff/diff_unicorn ]; then
     for mode in real prot32 long64; do
         run_suite "diff/$mode" build/tests/diff/diff_unicorn --mode $mode --count $n --seed 1
     done
+    # The same programs through the JIT, every block translated and
+    # checked against the interpreter (-d jitcheck): 3 x 70,000 blocks.
+    for mode in real prot32 long64; do
+        run_suite "diff-jitcheck/$mode" build/tests/diff/diff_unicorn --mode $mode --count 1 --seed 1 --jitcheck 70000
+    done
 fi
-# Vireo's x87 against the host's own (tests/diff/x87, docs/difftest.md).
+# Vireo's x87 against the host's own and Unicorn's (tests/diff/x87,
+# docs/difftest.md).
 if [ -x build/tests/diff/x87_host ]; then
     run_suite "diff/x87" build/tests/diff/x87_host --count "$([ -n "$VIREO_LONG" ] && echo 5000000 || echo 200000)" --seed 1
 fi
-# MMX and SSE integer instructions against the host CPU (tests/diff/simd_int).
+# MMX and SSE integer instructions against the host CPU and Unicorn
+# (tests/diff/simd_int).
 if [ -x build/tests/diff/simd_int_host ]; then
     run_suite "diff/simd_int" build/tests/diff/simd_int_host --count "$([ -n "$VIREO_LONG" ] && echo 5000000 || echo 200000)" --seed 1
 fi
-# SSE floating point against the host CPU (tests/diff/sse, docs/difftest.md).
+# SSE floating point against the host CPU and Unicorn (tests/diff/sse,
+# docs/difftest.md).
 if [ -x build/tests/diff/sse_host ]; then
     run_suite "diff/sse" build/tests/diff/sse_host --count "$([ -n "$VIREO_LONG" ] && echo 5000000 || echo 200000)" --seed 1
 fi
 if [ -f tests/asm/run.sh ]; then
     run_suite "asm" sh tests/asm/run.sh
+    run_suite_jit_off "asm" sh tests/asm/run.sh
+fi
+if [ -f tests/guest/seabios.sh ]; then
+    run_suite_jit_off "guest/seabios" sh tests/guest/seabios.sh
 fi
 for t in tests/guest/*.sh; do
     [ -f "$t" ] || continue
@@ -96,10 +125,9 @@ done
 if [ -n "${VIREO_LONG:-}" ]; then
     run_suite "cross/aarch64" sh tests/cross/aarch64.sh
     # The x87 and SIMD harnesses built for AArch64: Vireo's results must
-    # hash the same as on this host (each script prints its own verdict).
+    # hash the same as on this host (the script prints its verdict).
     for h in x87 sse simd_int; do
-        [ -f "tests/diff/$h/cross/aarch64.sh" ] &&
-            run_suite "cross/$h" sh "tests/diff/$h/cross/aarch64.sh"
+        run_suite "cross/$h" sh tests/diff/hostlib/cross/aarch64.sh "$h"
     done
 fi
 

@@ -36,6 +36,7 @@ static const LogCategory log_categories[] = {
     { "op",           LOG_OP },
     { "cpu",          LOG_CPU },
     { "exec",         LOG_EXEC },
+    { "jitcheck",     LOG_JITCHECK },
 };
 
 /* Kept in the same order as log_categories; the unit test checks that every
@@ -51,6 +52,7 @@ const char *const log_category_help[] = {
     "op            JIT intermediate representation",
     "cpu           CPU state before each block",
     "exec          each block executed",
+    "jitcheck      check each translated block against the interpreter",
     NULL,
 };
 

@@ -23,6 +23,7 @@ enum {
     LOG_OP           = 1u << 7, /* JIT intermediate representation */
     LOG_CPU          = 1u << 8, /* CPU state before each block */
     LOG_EXEC         = 1u << 9, /* each block executed */
+    LOG_JITCHECK     = 1u << 10, /* run each translated block twice, compare */
 };
 
 extern uint32_t log_mask;

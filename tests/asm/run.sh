@@ -66,10 +66,11 @@ xfail_qemu() {
 }
 
 # name -> reason not to run it on QEMU at all (it would hang until the
-# timeout).  Shown as "ok - qemu name # SKIP reason".
+# timeout, or crash).  Shown as "ok - qemu name # SKIP reason".
 skip_qemu() {
     case $1 in
     cr_rsvd) echo "QEMU 7.2 (TCG) loops forever on MOV to CR4 with a reserved bit and accepts CR0.PG without PE (SDM: #GP(0))";;
+    ferr) echo "QEMU 7.2 (TCG) aborts when FERR# is raised (assertion qemu_mutex_iothread_locked in tcg_handle_interrupt)";;
     *) ;;
     esac
 }

@@ -91,6 +91,7 @@ bad_usage "-drive format=vmdk,file=x" -drive format=vmdk,file=x
 bad_usage "-drive without file=" -drive format=raw
 bad_usage "-accel bogus" -accel bogus
 bad_usage "-accel kvm" -accel kvm
+bad_usage "-accel tcg,jit=maybe" -accel tcg,jit=maybe
 bad_usage "-serial bogus" -serial bogus
 bad_usage "-display sdl" -display sdl
 bad_usage "-M q35" -M q35

@@ -182,6 +182,7 @@ typedef struct VireoBox {
     TrapRegion traps[3];
     UndoEntry *undo;
     size_t undo_len, undo_cap;
+    struct Jit *jit;          /* --jit: attached to cpu while running */
 } VireoBox;
 
 /* `sel`: the segment selectors Unicorn uses; bases come from the layout. */

@@ -2,6 +2,7 @@
  *
  *   diff_unicorn --mode real|prot32|long64 --count N --seed S
  *                [--program K] [--verbose] [--max-reports R]
+ *                [--jit] [--jitcheck B]
  *
  * Generates programs from the seed until N instructions have run, runs each
  * program whole under Vireo (multi-instruction blocks, lazy flags carried
@@ -10,8 +11,16 @@
  * ended the program if any, and the data window.  `--program K` replays one
  * program.  Output ends with "P passed, F failed", counting programs; the
  * exit status is non-zero if any failed.
+ *
+ * `--jit` runs Vireo's side through the JIT, translating every block on
+ * its first run; `--jitcheck B` also checks each translated block against
+ * the interpreter (-d jitcheck: a mismatch aborts) and goes on past N
+ * instructions until B blocks have been checked.
  */
 #include "tests/diff/diff.h"
+
+#include "jit/jit.h"
+#include "util/log.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -74,6 +83,8 @@ typedef struct Options {
     bool stats;               /* print what was generated, by handler */
     bool trace;               /* print every unit of every program */
     unsigned max_reports;
+    bool jit;                 /* Vireo's side runs translated blocks */
+    uint64_t jitcheck;        /* blocks to check under -d jitcheck */
 } Options;
 
 static void usage(void)
@@ -81,7 +92,7 @@ static void usage(void)
     fprintf(stderr,
             "usage: diff_unicorn --mode real|prot32|long64 [--count N] [--seed S]\n"
             "                    [--program K] [--verbose] [--stats] [--trace]\n"
-            "                    [--max-reports R]\n");
+            "                    [--max-reports R] [--jit] [--jitcheck B]\n");
     exit(2);
 }
 
@@ -116,6 +127,10 @@ static void parse_options(int argc, char **argv, Options *o)
             o->trace = true;
             continue;
         }
+        if (!strcmp(a, "--jit")) {
+            o->jit = true;
+            continue;
+        }
         if (!v)
             usage();
         i++;
@@ -131,6 +146,9 @@ static void parse_options(int argc, char **argv, Options *o)
             o->seed = parse_number(v, "seed");
         } else if (!strcmp(a, "--program")) {
             o->program = (int64_t)parse_number(v, "program");
+        } else if (!strcmp(a, "--jitcheck")) {
+            o->jit = true;
+            o->jitcheck = parse_number(v, "jitcheck");
         } else if (!strcmp(a, "--max-reports")) {
             o->max_reports = (unsigned)parse_number(v, "max-reports");
         } else {
@@ -228,6 +246,10 @@ int main(int argc, char **argv)
     static VireoBox vb;
     vbox_init(&vb, lay, &features, sel);
     gen_init(lay, &features);
+    if (o.jitcheck)
+        log_mask |= LOG_JITCHECK;
+    if (o.jit && !(vb.jit = jit_new(&vb.cpu, jit_backend_default(), 1)))
+        return 2;
 
     uint8_t *master = malloc(lay->data_size);
     Program *p = malloc(sizeof(*p));
@@ -242,7 +264,9 @@ int main(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     uint64_t first = o.program >= 0 ? (uint64_t)o.program : 0;
     for (uint64_t index = first;; index++) {
-        if (o.program >= 0 ? index > (uint64_t)o.program : insns >= o.count)
+        if (o.program >= 0 ? index > (uint64_t)o.program
+                           : insns >= o.count && (!o.jitcheck ||
+                                                  vb.jit->stats.checked >= o.jitcheck))
             break;
         if (!gen_program(&vb, probe, master, o.seed, index, p, &stats)) {
             if (++empty_in_a_row > 1000) {
@@ -301,6 +325,19 @@ int main(int argc, char **argv)
            stats.rej_undefined, secs);
     if (o.stats)
         print_stats(&stats);
+    if (vb.jit) {
+        const JitStats *js = &vb.jit->stats;
+        printf("jit (%s): %" PRIu64 " blocks translated, %" PRIu64
+               " entered, %" PRIu64 " checked against the interpreter\n",
+               vb.jit->backend->name, js->translated, js->entered, js->checked);
+        if (js->checked < o.jitcheck) {
+            printf("jitcheck: only %" PRIu64 " blocks checked, %" PRIu64 " wanted\n",
+                   js->checked, o.jitcheck);
+            failed++;
+        }
+        vb.cpu.jit = vb.jit;
+        jit_free(vb.jit);
+    }
     printf("%" PRIu64 " passed, %" PRIu64 " failed\n", passed, failed);
     ucbox_free(ub);
     ucbox_free(probe);

@@ -162,6 +162,9 @@ void vbox_set_gen_mode(VireoBox *vb, bool on)
     vb->gen_mode = on;
     /* Blocks were decoded from the other mapping of the code area. */
     block_cache_flush(vb->cpu.blocks);
+    /* Generation single-steps candidates: translating them would only
+     * cost time, so the JIT sees finished programs alone. */
+    vb->cpu.jit = on ? NULL : vb->jit;
 }
 
 /* ---- set-up --------------------------------------------------------------- */

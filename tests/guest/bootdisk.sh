@@ -19,12 +19,7 @@ VIREO=${VIREO:-build/vireo}
 OUT=build/tests/guest/bootdisk
 TIMEOUT=${BOOTDISK_TIMEOUT:-60}
 mkdir -p "$OUT"
-pass=0
-fail=0
-
-ok() { echo "ok - $1"; pass=$((pass + 1)); }
-not_ok() { echo "not ok - $1${2:+: $2}"; fail=$((fail + 1)); }
-finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit $?; }
+. tests/guest/shell.inc
 
 for tool in nasm qemu-img qemu-system-x86_64; do
     command -v "$tool" >/dev/null || { not_ok "prerequisites" "$tool is missing (make deps)"; finish; }
@@ -42,9 +37,9 @@ make_raw() {
     head -c 16384 /dev/urandom | dd of="$1" bs=512 seek=1 conv=notrunc 2>/dev/null
 }
 
-# boot NAME EMULATOR ARGS...: run until the program exits; the debug
-# console log is $OUT/NAME.log.
-boot() {
+# boot_sector NAME EMULATOR ARGS...: run until the program exits; the
+# debug console log is $OUT/NAME.log.
+boot_sector() {
     name=$1; shift
     rm -f "$OUT/$name.log"
     if [ "$1" = qemu ]; then
@@ -94,17 +89,17 @@ image_checks() {
 make_raw "$OUT/base.raw"
 for emu in vireo qemu; do
     qemu-img convert -f raw -O qcow2 "$OUT/base.raw" "$OUT/ide-$emu.qcow2"
-    boot "$emu ide qcow2" $emu -drive "file=$OUT/ide-$emu.qcow2,format=qcow2,if=ide,index=0" &&
+    boot_sector "$emu ide qcow2" $emu -drive "file=$OUT/ide-$emu.qcow2,format=qcow2,if=ide,index=0" &&
         image_checks "$emu ide qcow2" "$OUT/ide-$emu.qcow2"
     qemu-img convert -f raw -O qcow2 "$OUT/base.raw" "$OUT/virtio-$emu.qcow2"
-    boot "$emu virtio qcow2" $emu -drive "file=$OUT/virtio-$emu.qcow2,format=qcow2,if=virtio" &&
+    boot_sector "$emu virtio qcow2" $emu -drive "file=$OUT/virtio-$emu.qcow2,format=qcow2,if=virtio" &&
         image_checks "$emu virtio qcow2" "$OUT/virtio-$emu.qcow2"
 done
 
 # -snapshot: the guest's writes go to a temporary overlay.
 qemu-img convert -f raw -O qcow2 "$OUT/base.raw" "$OUT/snap.qcow2"
 cp "$OUT/snap.qcow2" "$OUT/snap.orig"
-if boot "vireo -snapshot" vireo -snapshot -drive "file=$OUT/snap.qcow2,format=qcow2,if=virtio"; then
+if boot_sector "vireo -snapshot" vireo -snapshot -drive "file=$OUT/snap.qcow2,format=qcow2,if=virtio"; then
     if cmp -s "$OUT/snap.qcow2" "$OUT/snap.orig"; then
         ok "-snapshot: the image is unchanged, byte for byte"
     else
@@ -116,7 +111,7 @@ fi
 cp "$OUT/base.raw" "$OUT/backing.raw"
 rm -f "$OUT/overlay.qcow2"
 qemu-img create -q -f qcow2 -b backing.raw -F raw "$OUT/overlay.qcow2"
-if boot "vireo overlay on raw" vireo -drive "file=$OUT/overlay.qcow2,format=qcow2,if=ide,index=0"; then
+if boot_sector "vireo overlay on raw" vireo -drive "file=$OUT/overlay.qcow2,format=qcow2,if=ide,index=0"; then
     if cmp -s "$OUT/backing.raw" "$OUT/base.raw"; then
         ok "overlay on raw: the backing file is unchanged"
     else

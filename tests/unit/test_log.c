@@ -80,6 +80,7 @@ Test(log, parse_each_category_name)
     expect_parse("op", LOG_OP);
     expect_parse("cpu", LOG_CPU);
     expect_parse("exec", LOG_EXEC);
+    expect_parse("jitcheck", LOG_JITCHECK);
 }
 
 Test(log, parse_lists)
@@ -132,9 +133,9 @@ Test(log, help_lists_every_category_once)
 {
     static const char *const names[] = {
         "in_asm", "int", "mmu", "ioport", "unimp",
-        "guest_errors", "out_asm", "op", "cpu", "exec",
+        "guest_errors", "out_asm", "op", "cpu", "exec", "jitcheck",
     };
-    int seen[10] = { 0 };
+    int seen[11] = { 0 };
     int lines = 0;
 
     for (const char *const *line = log_category_help; *line; line++, lines++) {
@@ -149,11 +150,11 @@ Test(log, help_lists_every_category_once)
         cr_expect_eq(log_parse_categories(name, &mask, &bad), 0,
                      "help line \"%s\" names no category", *line);
         cr_expect_gt(strlen(*line + len), 1u, "no description: \"%s\"", *line);
-        for (int i = 0; i < 10; i++)
+        for (int i = 0; i < 11; i++)
             seen[i] += strcmp(name, names[i]) == 0;
     }
-    cr_expect_eq(lines, 10);
-    for (int i = 0; i < 10; i++)
+    cr_expect_eq(lines, 11);
+    for (int i = 0; i < 11; i++)
         cr_expect_eq(seen[i], 1, "%s listed %d times", names[i], seen[i]);
 }
 

@@ -28,15 +28,6 @@
 
 #include "cpu/decode.h"
 
-uint64_t rng_next(Rng *r)
-{
-    /* splitmix64 */
-    uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 /* ---- templates ------------------------------------------------------------ */
 
 enum { PFX_SETS = 8 };
@@ -63,19 +54,6 @@ static unsigned ntemplates;
 /* Indices of the valid templates and of the #UD ones. */
 static uint16_t valid_idx[MAX_TEMPLATES], ud_idx[MAX_TEMPLATES];
 static unsigned nvalid, nud;
-
-static const uint32_t MODE64 = CPU_MODE_CODE64 | CPU_MODE_PROT | CPU_MODE_LONG;
-
-static CpuFeatures all_features(void)
-{
-    CpuFeatures f;
-    cpu_default_features(&f);
-    f.leaf1_edx |= CPUID1_EDX_FPU | CPUID1_EDX_FXSR | CPUID1_EDX_MMX |
-                   CPUID1_EDX_SSE | CPUID1_EDX_SSE2;
-    f.leaf1_ecx |= CPUID1_ECX_SSE3 | CPUID1_ECX_SSSE3 | CPUID1_ECX_SSE41 |
-                   CPUID1_ECX_SSE42;
-    return f;
-}
 
 static bool ours(int id)
 {
@@ -115,18 +93,17 @@ static size_t encode(const Template *t, uint8_t rex, unsigned reg, unsigned rm,
 }
 
 /* Decode a candidate; returns its id and whether an imm8 follows. */
-static int probe(Template *t, unsigned reg, uint8_t rex, DecodedInsn *d)
+static int probe(Template *t, unsigned reg, uint8_t rex)
 {
     uint8_t b[16];
     t->imm = 1;                      /* a spare byte the decoder may take */
-    size_t n = encode(t, rex, reg, 0, 0, 0, b);
-    CpuFeatures f = all_features();
-    decode_insn(b, n, MODE64, &f, d);
-    if (d->len == n - 1)
+    size_t n = encode(t, rex, reg, 0, 0, 0, b), len;
+    int id = hl_decode(b, n, &len);
+    if (len == n - 1)
         t->imm = 0;
-    else if (d->len != n)
+    else if (len != n)
         return INSN_UD;
-    return d->id;
+    return id;
 }
 
 static void add(Template t)
@@ -168,8 +145,7 @@ static bool slot_templates(unsigned map, unsigned opc, bool want_ud)
             uint8_t imms[8];
             bool same = true;
             for (unsigned reg = 0; reg < 8; reg++) {
-                DecodedInsn d;
-                ids[reg] = probe(&t, reg, 0, &d);
+                ids[reg] = probe(&t, reg, 0);
                 imms[reg] = t.imm;
                 same &= ids[reg] == ids[0] && imms[reg] == imms[0];
             }

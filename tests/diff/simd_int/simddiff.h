@@ -1,16 +1,17 @@
-/* The MMX / SSE integer differential harness: Vireo against the host CPU.
+/* The MMX / SSE integer differential harness: Vireo against the host CPU
+ * and Unicorn.
  *
  * Each test is one instruction from the "MMX and SSE integer" rows of
- * cpu/opcodes.def, run on the same state on both sides.  Both sides use
+ * cpu/opcodes.def, run on the same state on every side.  All sides use
  * the same addresses: a 16 KiB region at SIMD_BASE holds the code page,
  * the context (FXSAVE images, GPRs, flags), the data page the memory
  * operands point into (RIP-relative, so every GPR can hold a random value)
  * and a stack page.  The host runs a stub around the instruction that
  * FXRSTORs the input image, loads RFLAGS and the GPRs, runs it, and stores
- * everything back (host.c); Vireo copies the same input into a CpuState,
- * runs the one instruction with cpu_exec and writes the same output
- * layout (vireo.c).  See docs/difftest.md, "The MMX and SSE integer
- * harness".
+ * everything back; Vireo and Unicorn are given the same input state
+ * directly, run the one instruction and write the same output layout
+ * (main.c, with tests/diff/hostlib).  See docs/difftest.md, "The MMX and
+ * SSE integer harness".
  */
 #ifndef VIREO_TESTS_DIFF_SIMD_INT_SIMDDIFF_H
 #define VIREO_TESTS_DIFF_SIMD_INT_SIMDDIFF_H
@@ -18,6 +19,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "tests/diff/hostlib/hostlib.h"
 
 #define SIMD_BASE 0x50000000ull
 #define SIMD_SIZE 0x4000u
@@ -54,16 +57,6 @@ typedef struct SimdInsn {
     uint16_t mem_off;         /* its offset in the data page */
 } SimdInsn;
 
-typedef struct Rng {
-    uint64_t s;
-} Rng;
-
-uint64_t rng_next(Rng *r);
-static inline unsigned rng_below(Rng *r, unsigned n)
-{
-    return (unsigned)(rng_next(r) % n);
-}
-
 /* ---- gen.c ---- */
 unsigned gen_init(void);
 const char *gen_template_name(unsigned t, char *buf, size_t len);
@@ -75,30 +68,15 @@ void gen_state(Rng *r, const SimdInsn *insn, uint8_t *region);
  * lands at INSN_OFF. */
 size_t gen_stub(const SimdInsn *insn, uint8_t *code);
 
-/* ---- host.c ---- */
-bool host_available(void);
-int host_init(void);
-/* Run the stub on a copy of `region` (updated in place); returns the
- * exception vector the instruction raised, or -1. */
-int host_run(const uint8_t *code, size_t len, uint8_t *region);
+/* ---- compare.c ---- */
+void compare_init(void);
+int simd_compare(const HlCase *c);
+uint64_t simd_digest(uint64_t h, const uint8_t *v, int vvec);
+void simd_report(const SimdInsn *insn, const HlCase *c);
 
-/* ---- vireo.c ---- */
-int vireo_init(void);
-int vireo_run(const SimdInsn *insn, uint8_t *region);
-
-/* Little-endian field access. */
-static inline uint64_t get_le(const uint8_t *p, unsigned n)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < n; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
-static inline void put_le(uint8_t *p, uint64_t v, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
+/* ---- unicorn.c: Unicorn's known deviations ---- */
+extern const HlUcRule simd_uc_rules[];
+/* The instruction of the current test (main.c). */
+extern SimdInsn simd_cur;
 
 #endif

@@ -26,15 +26,6 @@
 
 #include "cpu/decode.h"
 
-uint64_t rng_next(Rng *r)
-{
-    /* splitmix64 */
-    uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 const uint8_t gpr_numbers[NGPR] = { 0, 1, 2, 6, 8, 9, 10, 11 };
 
 /* ---- templates ----------------------------------------------------------- */
@@ -175,13 +166,6 @@ static const Template templates[] = {
 
 #define NTEMPLATES (sizeof(templates) / sizeof(templates[0]))
 
-static const uint32_t MODE64 = CPU_MODE_CODE64 | CPU_MODE_PROT | CPU_MODE_LONG;
-
-unsigned gen_template_count(void)
-{
-    return NTEMPLATES;
-}
-
 const char *gen_template_name(unsigned t, char *buf, size_t len)
 {
     const Template *tp = &templates[t];
@@ -241,19 +225,6 @@ static size_t encode(const Template *t, const SseInsn *in, bool rexw, bool rex40
     return n;
 }
 
-static int decode_id(const uint8_t *b, size_t n)
-{
-    CpuFeatures f;
-    cpu_default_features(&f);
-    f.leaf1_edx |= CPUID1_EDX_FPU | CPUID1_EDX_FXSR | CPUID1_EDX_MMX |
-                   CPUID1_EDX_SSE | CPUID1_EDX_SSE2;
-    f.leaf1_ecx |= CPUID1_ECX_SSE3 | CPUID1_ECX_SSSE3 | CPUID1_ECX_SSE41 |
-                   CPUID1_ECX_SSE42;
-    DecodedInsn d;
-    decode_insn(b, n, MODE64, &f, &d);
-    return d.len == n ? d.id : INSN_UD;
-}
-
 static unsigned random_reg(Rng *r, unsigned kind)
 {
     switch (kind) {
@@ -296,7 +267,7 @@ unsigned gen_init(void)
                 in.rm = 9;
             uint8_t b[16];
             size_t n = encode(tp, &in, false, false, 0, b);
-            int id = decode_id(b, n);
+            int id = hl_decode_id(b, n);
             if (strcmp(insn_name(id), tp->name)) {
                 char name[64];
                 fprintf(stderr, "sse_host: template %s (%s form) decodes as %s\n",
@@ -333,7 +304,7 @@ void gen_insn(Rng *r, SseInsn *out)
     bool rex40 = rng_below(r, 8) == 0;
     unsigned extra66 = rng_below(r, 16) == 0 ? 1 + rng_below(r, 2) : 0;
     out->len = (uint8_t)encode(tp, out, rexw, rex40, extra66, out->bytes);
-    out->id = (uint16_t)decode_id(out->bytes, out->len);
+    out->id = (uint16_t)hl_decode_id(out->bytes, out->len);
 }
 
 /* ---- values -------------------------------------------------------------- */

@@ -1,15 +1,16 @@
-/* The SSE floating-point differential harness: Vireo against the host CPU.
+/* The SSE floating-point differential harness: Vireo against the host CPU
+ * and Unicorn.
  *
  * Each test is one instruction from the "SSE floating point" rows of
  * cpu/opcodes.def (and LDDQU) on random and special operands under a random
- * MXCSR.  The host runs a stub that loads XMM0-15, MM0-7, eight GPRs,
- * MXCSR and RFLAGS from a context block, runs the instruction (memory
- * operand at [rbx + CTX_MEM + off]) and stores them back; a fault (#XM,
- * #GP, #UD) arrives as a signal whose handler records the state the
- * kernel saved and jumps out.  Vireo is given the same state directly in
- * its CpuState, runs the one instruction with cpu_exec in 64-bit mode, and
- * writes the same context layout.  See docs/difftest.md, "The SSE
- * floating-point harness".
+ * MXCSR.  The host runs a stub that loads XMM0-15, MM0-7, eight GPRs, MXCSR
+ * and RFLAGS from a context block, runs the instruction (memory operand at
+ * [rbx + CTX_MEM + off]) and stores them back; at a fault (#XM, #GP, #UD)
+ * the registers are taken from the state the kernel saved.  Vireo and
+ * Unicorn are given the same state directly, run the one instruction in
+ * 64-bit mode, and write the same context layout (tests/diff/hostlib runs
+ * the sides).  See
+ * docs/difftest.md, "The SSE floating-point harness".
  */
 #ifndef VIREO_TESTS_DIFF_SSE_SSEDIFF_H
 #define VIREO_TESTS_DIFF_SSE_SSEDIFF_H
@@ -17,6 +18,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "tests/diff/hostlib/hostlib.h"
 
 /* The context block, the same layout on both sides (RBX points at it). */
 enum {
@@ -41,7 +44,7 @@ enum {
  * pointer) or RSP. */
 extern const uint8_t gpr_numbers[NGPR];
 
-/* The fault the instruction raised: -1 none, else the vector. */
+/* One generated instruction. */
 typedef struct SseInsn {
     uint8_t bytes[16];
     uint8_t len;
@@ -53,19 +56,8 @@ typedef struct SseInsn {
     uint8_t imm;
 } SseInsn;
 
-typedef struct Rng {
-    uint64_t s;
-} Rng;
-
-uint64_t rng_next(Rng *r);
-static inline unsigned rng_below(Rng *r, unsigned n)
-{
-    return (unsigned)(rng_next(r) % n);
-}
-
 /* ---- gen.c --------------------------------------------------------------- */
 unsigned gen_init(void);
-unsigned gen_template_count(void);
 const char *gen_template_name(unsigned t, char *buf, size_t len);
 /* Lanes of the destination compared with a tolerance (RCP*, RSQRT*): 0
  * none, 1 all four, 2 the low one. */
@@ -75,29 +67,14 @@ void gen_context(Rng *r, const SseInsn *insn, uint8_t *ctx);
 /* The host stub around the instruction; *insn_off is where it starts. */
 size_t gen_stub(const SseInsn *insn, uint8_t *code, size_t *insn_off);
 
-/* ---- host.c -------------------------------------------------------------- */
-bool host_available(void);
-int host_init(void);
-/* Run the stub on ctx (in place); returns the vector of a fault, or -1. */
-int host_run(const uint8_t *code, size_t len, size_t insn_off, uint8_t *ctx);
+/* ---- compare.c ----------------------------------------------------------- */
+bool sse_same(const SseInsn *insn, const HlCase *c);
+uint64_t sse_digest(uint64_t h, const uint8_t *v, int vvec);
+void sse_report(const SseInsn *insn, const HlCase *c);
 
-/* ---- vireo.c ------------------------------------------------------------- */
-int vireo_init(void);
-/* Run the instruction on ctx (in place); returns the vector, or -1. */
-int vireo_run(const SseInsn *insn, uint8_t *ctx);
-
-static inline uint64_t get_le(const uint8_t *p, unsigned n)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < n; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
-static inline void put_le(uint8_t *p, uint64_t v, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
+/* ---- unicorn.c: Unicorn's known deviations -------------------------------- */
+extern const HlUcRule sse_uc_rules[];
+/* The instruction of the current test (main.c). */
+extern SseInsn sse_cur;
 
 #endif

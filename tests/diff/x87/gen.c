@@ -22,15 +22,6 @@
 
 #include "cpu/decode.h"
 
-uint64_t rng_next(Rng *r)
-{
-    /* splitmix64 */
-    uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 /* ---- templates ---------------------------------------------------------- */
 
 typedef struct Template {
@@ -46,17 +37,6 @@ typedef struct Template {
 #define MAX_TEMPLATES 512
 static Template templates[MAX_TEMPLATES];
 static unsigned ntemplates;
-
-static const uint32_t MODE64 = CPU_MODE_CODE64 | CPU_MODE_PROT | CPU_MODE_LONG;
-
-static CpuFeatures all_features(void)
-{
-    CpuFeatures f;
-    cpu_default_features(&f);
-    f.leaf1_edx |= CPUID1_EDX_FPU | CPUID1_EDX_FXSR | CPUID1_EDX_CMOV;
-    f.leaf1_ecx |= CPUID1_ECX_SSE3;
-    return f;
-}
 
 static size_t encode(const Template *t, int rm, uint8_t *b)
 {
@@ -83,11 +63,7 @@ static size_t encode(const Template *t, int rm, uint8_t *b)
 static int decode_id(const Template *t, int rm)
 {
     uint8_t b[16];
-    size_t n = encode(t, rm, b);
-    CpuFeatures f = all_features();
-    DecodedInsn d;
-    decode_insn(b, n, MODE64, &f, &d);
-    return d.len == n ? d.id : INSN_UD;
+    return hl_decode_id(b, encode(t, rm, b));
 }
 
 static void add(Template t)
@@ -153,11 +129,6 @@ unsigned gen_init(void)
     return ntemplates;
 }
 
-unsigned gen_template_count(void)
-{
-    return ntemplates;
-}
-
 const char *gen_template_name(unsigned i, char *buf, size_t len)
 {
     const Template *t = &templates[i];
@@ -193,20 +164,6 @@ void gen_insn(Rng *r, X87Insn *out)
  * order of function arguments and of operands unspecified, and compilers
  * for x86-64 and AArch64 choose differently, which would make the test
  * sequence depend on the host. */
-
-static void put(uint8_t *p, uint64_t v, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get(const uint8_t *p, unsigned n)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < n; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
 
 /* A random significand, sometimes with only its top 24 or 53 bits set (so
  * that results are exact at some precision). */
@@ -336,8 +293,8 @@ static uint64_t rand_int(Rng *r, unsigned bytes)
 
 static void put_f80(uint8_t *p, F80 v)
 {
-    put(p, v.sig, 8);
-    put(p + 8, v.se, 2);
+    put_le(p, v.sig, 8);
+    put_le(p + 8, v.se, 2);
 }
 
 /* ---- states ----------------------------------------------------------------- */
@@ -365,7 +322,7 @@ static uint16_t rand_fsw(Rng *r, uint16_t fcw)
 
 static unsigned top_of(const uint8_t *img)
 {
-    return (get(img + 2, 2) >> 11) & 7;
+    return (get_le(img + 2, 2) >> 11) & 7;
 }
 
 /* Make ST(i) of the image in use (or free). */
@@ -385,7 +342,7 @@ static void set_st(uint8_t *img, unsigned i, F80 v)
 
 static F80 get_st(const uint8_t *img, unsigned i)
 {
-    F80 v = { get(img + 32 + 16 * i, 8), (uint16_t)get(img + 40 + 16 * i, 2) };
+    F80 v = { get_le(img + 32 + 16 * i, 8), (uint16_t)get_le(img + 40 + 16 * i, 2) };
     return v;
 }
 
@@ -462,16 +419,16 @@ static void rand_state(Rng *r, int id, uint8_t *img)
 {
     memset(img, 0, 512);
     for (unsigned i = 160; i < 416; i += 8)
-        put(img + i, rng_next(r), 8);   /* XMM0-15 */
+        put_le(img + i, rng_next(r), 8);   /* XMM0-15 */
     uint16_t fcw = rand_fcw(r);
-    put(img, fcw, 2);
-    put(img + 2, rand_fsw(r, fcw), 2);
+    put_le(img, fcw, 2);
+    put_le(img + 2, rand_fsw(r, fcw), 2);
     for (unsigned i = 0; i < 8; i++) {
         set_st(img, i, rand_f80(r));
         set_tag(img, i, rng_below(r, 5) != 0);
     }
     uint64_t flags = rng_next(r) & 0x3f;
-    put(img + 24, 0x1f80 | flags | (rng_below(r, 4) << 13), 4);
+    put_le(img + 24, 0x1f80 | flags | (rng_below(r, 4) << 13), 4);
     shape_operands(r, id, img);
     /* Instructions that push find ST(7) free most of the time; their
      * operands are in use most of the time. */
@@ -523,21 +480,21 @@ static void rand_env(Rng *r, uint8_t *p, bool o16)
     for (unsigned i = 3; i < 7; i++)
         words[i] = (uint32_t)rng_next(r);
     for (unsigned i = 0; i < 7; i++)
-        put(p + i * w, words[i], w);
+        put_le(p + i * w, words[i], w);
 }
 
 static void rand_mem(Rng *r, const X87Insn *insn, uint8_t *m)
 {
     for (unsigned i = 0; i < CTX_MEM_SIZE; i += 8)
-        put(m + i, rng_next(r), 8);
+        put_le(m + i, rng_next(r), 8);
     bool o16 = insn->bytes[0] == 0x66;
     switch (mem_kind(insn)) {
-    case M_F32: put(m, rand_f32(r), 4); break;
-    case M_F64: put(m, rand_f64(r), 8); break;
+    case M_F32: put_le(m, rand_f32(r), 4); break;
+    case M_F64: put_le(m, rand_f64(r), 8); break;
     case M_F80: put_f80(m, rand_f80(r)); break;
-    case M_I16: put(m, rand_int(r, 2), 2); break;
-    case M_I32: put(m, rand_int(r, 4), 4); break;
-    case M_I64: put(m, rand_int(r, 8), 8); break;
+    case M_I16: put_le(m, rand_int(r, 2), 2); break;
+    case M_I32: put_le(m, rand_int(r, 4), 4); break;
+    case M_I64: put_le(m, rand_int(r, 8), 8); break;
     case M_BCD: {
         unsigned digits = 1 + rng_below(r, 18);
         memset(m, 0, 10);
@@ -549,7 +506,7 @@ static void rand_mem(Rng *r, const X87Insn *insn, uint8_t *m)
         break;
     }
     case M_CW:
-        put(m, rng_below(r, 4) ? rand_fcw(r) : (uint16_t)rng_next(r), 2);
+        put_le(m, rng_below(r, 4) ? rand_fcw(r) : (uint16_t)rng_next(r), 2);
         break;
     case M_ENV:
         rand_env(r, m, o16);
@@ -562,9 +519,9 @@ static void rand_mem(Rng *r, const X87Insn *insn, uint8_t *m)
     case M_FX:
         rand_state(r, INSN_FNOP, m);
         if (rng_below(r, 4) == 0)
-            put(m + 2, rng_next(r), 2);   /* perhaps a pending exception */
-        put(m + 4, rng_next(r), 1);
-        put(m + 6, rng_next(r) & 0x7ff, 2);
+            put_le(m + 2, rng_next(r), 2);   /* perhaps a pending exception */
+        put_le(m + 4, rng_next(r), 1);
+        put_le(m + 6, rng_next(r) & 0x7ff, 2);
         break;
     default:
         break;
@@ -574,8 +531,8 @@ static void rand_mem(Rng *r, const X87Insn *insn, uint8_t *m)
 static void rand_regs(Rng *r, uint8_t *ctx)
 {
     /* Arithmetic flags (FCMOVcc reads CF, ZF, PF; FCOMI writes them). */
-    put(ctx + CTX_FLAGS_IN, (rng_next(r) & 0x8d5) | 2, 8);
-    put(ctx + CTX_RAX_IN, rng_next(r), 8);
+    put_le(ctx + CTX_FLAGS_IN, (rng_next(r) & 0x8d5) | 2, 8);
+    put_le(ctx + CTX_RAX_IN, rng_next(r), 8);
 }
 
 void gen_context(Rng *r, const X87Insn *insn, uint8_t *ctx)
@@ -590,19 +547,19 @@ void gen_chain(Rng *r, const X87Insn *insn, uint8_t *ctx)
 {
     memcpy(ctx + CTX_IN, ctx + CTX_OUT, 512);
     uint8_t *img = ctx + CTX_IN;
-    uint16_t fcw = (uint16_t)get(img, 2), fsw = (uint16_t)get(img + 2, 2);
+    uint16_t fcw = (uint16_t)get_le(img, 2), fsw = (uint16_t)get_le(img + 2, 2);
     fsw &= (uint16_t)~(0x8080 | (0x3f & ~fcw));
-    put(img + 2, fsw, 2);
+    put_le(img + 2, fsw, 2);
     if (rng_below(r, 2))
         shape_operands(r, insn->id, img);
     rand_mem(r, insn, ctx + CTX_MEM);
-    put(ctx + CTX_FLAGS_IN, (get(ctx + CTX_FLAGS_OUT, 8) & 0x8d5) | 2, 8);
-    put(ctx + CTX_RAX_IN, get(ctx + CTX_RAX_OUT, 8), 8);
+    put_le(ctx + CTX_FLAGS_IN, (get_le(ctx + CTX_FLAGS_OUT, 8) & 0x8d5) | 2, 8);
+    put_le(ctx + CTX_RAX_IN, get_le(ctx + CTX_RAX_OUT, 8), 8);
 }
 
 /* ---- the stub ---------------------------------------------------------------- */
 
-size_t gen_stub(const X87Insn *insn, uint8_t *code, size_t *ret_off)
+size_t gen_stub(const X87Insn *insn, uint8_t *code, size_t *insn_off, size_t *ret_off)
 {
     static const uint8_t head[] = {
         0x53,                                     /* push rbx */
@@ -625,6 +582,7 @@ size_t gen_stub(const X87Insn *insn, uint8_t *code, size_t *ret_off)
     size_t n = 0;
     memcpy(code + n, head, sizeof(head));
     n += sizeof(head);
+    *insn_off = n;
     memcpy(code + n, insn->bytes, insn->len);
     n += insn->len;
     memcpy(code + n, tail, sizeof(tail));

@@ -1,12 +1,13 @@
-/* The x87 differential harness: Vireo's x87 against the host's.
+/* The x87 differential harness: Vireo's x87 against the host's and
+ * Unicorn's.
  *
- * Each test runs one x87 instruction on the same state on both sides: a
- * small stub (the same machine code on both) loads the state with FXRSTOR,
- * sets RFLAGS and RAX, runs the instruction on a memory operand at
+ * Each test runs one x87 instruction on the same state on every side: a
+ * small stub (the same machine code on all three) loads the state with
+ * FXRSTOR, sets RFLAGS and RAX, runs the instruction on a memory operand at
  * [rbx+0x400], and saves the state with FXSAVE, RFLAGS and RAX.  The host
- * runs the stub natively from an executable page (x86-64 only); Vireo runs
- * it with cpu_exec in 64-bit mode.  Instructions come in short chains, each
- * starting from the host's state after the previous one.
+ * runs the stub natively (x86-64 only); Vireo and Unicorn run it in 64-bit
+ * mode at the same addresses (tests/diff/hostlib).  Instructions come in
+ * short chains, each starting from Vireo's state after the previous one.
  *
  * See docs/difftest.md, "The x87 harness".
  */
@@ -16,6 +17,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "tests/diff/hostlib/hostlib.h"
 
 /* The context block both sides share, at the same offsets. */
 enum {
@@ -37,49 +40,39 @@ typedef struct X87Insn {
     uint16_t tmpl;        /* index of its template */
 } X87Insn;
 
-typedef struct Rng {
-    uint64_t s;
-} Rng;
-
-uint64_t rng_next(Rng *r);
-static inline unsigned rng_below(Rng *r, unsigned n)
-{
-    return (unsigned)(rng_next(r) % n);
-}
-
 /* ---- gen.c ---- */
 /* Build the instruction templates from Vireo's decoder; returns how many. */
 unsigned gen_init(void);
 const char *gen_template_name(unsigned t, char *buf, size_t len);
-unsigned gen_template_count(void);
 /* A random instruction, and a context (state, flags, RAX, memory operand)
  * fit for it. */
 void gen_insn(Rng *r, X87Insn *out);
 void gen_context(Rng *r, const X87Insn *insn, uint8_t *ctx);
-/* The next link of a chain: the host's output state as the new input, with
+/* The next link of a chain: the output state (Vireo's) as the new input, with
  * pending unmasked exceptions cleared so the next instruction runs; a new
  * memory operand for `insn`. */
 void gen_chain(Rng *r, const X87Insn *insn, uint8_t *ctx);
 
 /* ---- stub code (gen.c) ---- */
-/* The stub around `insn`: returns its length; *ret_off is the offset of
- * the final RET (where Vireo stops). */
-size_t gen_stub(const X87Insn *insn, uint8_t *code, size_t *ret_off);
+/* The stub around `insn`: returns its length; *insn_off is the offset of
+ * the instruction, *ret_off that of the final RET (where the emulators
+ * stop). */
+size_t gen_stub(const X87Insn *insn, uint8_t *code, size_t *insn_off, size_t *ret_off);
 
-/* ---- host.c ---- */
-bool host_available(void);
-int host_init(void);
-/* Run the stub on ctx (in place). */
-void host_run(const uint8_t *code, size_t len, uint8_t *ctx);
-
-/* ---- vireo.c ---- */
-int vireo_init(void);
-/* Run the stub on ctx (copied in and out); returns the exception vector
- * raised, or -1. */
-int vireo_run(const uint8_t *code, size_t len, size_t ret_off, uint8_t *ctx);
-
-/* ---- compare (main.c) ---- */
+/* ---- compare.c ---- */
 /* Byte masks: 1 = compared. */
 void compare_masks(const X87Insn *insn, uint8_t *fx_mask, uint8_t *mem_mask);
+bool x87_transcendental(int id);
+/* The names of the tolerated differences, and the comparison (Harness). */
+extern const char *const x87_tolerances[];
+int x87_compare(const X87Insn *insn, const HlCase *c);
+uint64_t x87_digest(const X87Insn *insn, uint64_t h, const uint8_t *v, int vvec);
+void x87_print_state(const char *what, const uint8_t *img);
+void x87_report(const X87Insn *insn, const HlCase *c);
+
+/* ---- unicorn.c: Unicorn's known deviations ---- */
+extern const HlUcRule x87_uc_rules[];
+/* The instruction of the current test (main.c). */
+extern X87Insn x87_cur;
 
 #endif

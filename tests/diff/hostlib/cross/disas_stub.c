@@ -1,5 +1,6 @@
-/* Cross-build shim for tests/diff/sse/cross/aarch64.sh: the harness never
- * disassembles, so cpu/disas.c (and Capstone for arm64) is left out. */
+/* Cross-build shim for tests/diff/hostlib/cross/aarch64.sh: Capstone is not
+ * installed for arm64, and the harnesses never disassemble (cpu/disas.c
+ * stands aside). */
 #include "cpu/disas.h"
 
 void disas_log(const uint8_t *bytes, size_t len, uint64_t address, uint32_t mode)
