@@ -191,7 +191,7 @@ test: deps images
 	@$(MAKE) --no-print-directory $(TEST_BINS)
 	@sh tests/run.sh
 
-check-long: deps
+check-long: deps images
 	@sh tests/deps.sh --cross
 	@$(MAKE) --no-print-directory $(TEST_BINS) $(LIBFUZZER_BIN)
 	@VIREO_LONG=1 sh tests/run.sh

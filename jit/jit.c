@@ -37,8 +37,7 @@ const JitBackend *jit_backend_default(void)
     const char *name = getenv("VIREO_JIT_BACKEND");
     if (name && strcmp(name, "irinterp") == 0)
         return &jit_backend_irinterp;
-    const JitBackend *native = jit_backend_native();
-    return native ? native : &jit_backend_irinterp;
+    return jit_backend_native();
 }
 
 uint32_t jit_threshold_from_env(void)
@@ -193,6 +192,8 @@ static JitBlock *translate_block(Jit *jit, Block *b)
 
 Jit *jit_new(Cpu *cpu, const JitBackend *backend, uint32_t threshold)
 {
+    if (!backend)
+        return NULL;
     Jit *jit = calloc(1, sizeof(*jit));
     if (!jit)
         die("out of memory for the JIT");

@@ -67,7 +67,9 @@ Jit *jit_new(Cpu *cpu, const JitBackend *backend, uint32_t threshold);
 void jit_free(Jit *jit);
 
 /* The backend named by VIREO_JIT_BACKEND ("native", "irinterp"), by
- * default the native one if the host has it, else the IR interpreter. */
+ * default the native one; NULL on a host without one, where the
+ * interpreter runs alone (the IR interpreter is slower than it, so it is
+ * only for tests). */
 const JitBackend *jit_backend_default(void);
 
 /* VIREO_JIT_THRESHOLD, for tests (1: translate every block at once), or

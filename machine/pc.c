@@ -177,8 +177,10 @@ int pc_create(const VmConfig *cfg, Pc **out, char *err, size_t errlen)
                                               : CLOCK_MODE_REALTIME,
                cfg->icount_shift);
     cpu_init(&pc->cpu, &pc->mem, &pc->io);
-    if (cfg->jit && !jit_new(&pc->cpu, jit_backend_default(), jit_threshold_from_env()))
-        fprintf(stderr, "vireo: the JIT is not available here, interpreting\n");
+    /* Hosts without a JIT backend yet interpret: -accel tcg still works. */
+    const JitBackend *backend = cfg->jit ? jit_backend_default() : NULL;
+    if (backend && !jit_new(&pc->cpu, backend, jit_threshold_from_env()))
+        fprintf(stderr, "vireo: cannot start the JIT, interpreting\n");
     pc->cpu.time_ns = pc_time_ns;
     pc->cpu.time_opaque = &pc->clock;
     clock_set_icount_source(&pc->clock, pc_icount, &pc->cpu);

@@ -35,24 +35,8 @@ ferr_hook:                       ; stack: vector, error, EIP, CS, EFLAGS
 main:
         ENTER_PM32
         mov dword [HOOKS + VEC_FERR * 8], ferr_hook
-        ; 8259: initialised, every input masked (the IOAPIC delivers).
-        mov al, 0x11
-        out 0x20, al
-        out 0xa0, al
-        mov al, 0x20
-        out 0x21, al
-        mov al, 0x28
-        out 0xa1, al
-        mov al, 4
-        out 0x21, al
-        mov al, 2
-        out 0xa1, al
-        mov al, 1
-        out 0x21, al
-        out 0xa1, al
-        mov al, 0xff
-        out 0x21, al
-        out 0xa1, al
+        ; The 8259s initialised with every input masked: the IOAPIC delivers.
+        PIC_INIT 0xff, 0xff
         mov dword [LAPIC + 0xf0], 0x1ff      ; SVR: APIC enabled
         mov dword [LAPIC + 0x350], 0x10000   ; LINT0 masked
         mov dword [LAPIC + 0x80], 0          ; TPR 0

@@ -49,25 +49,7 @@ arm_and_wait:
 main:
         ENTER_PM32
         mov dword [HOOKS + VEC_IRQ0 * 8], irq0_hook
-        ; 8259: ICW1 edge + ICW4, ICW2 base 0x20/0x28, ICW3 cascade, ICW4 8086.
-        mov al, 0x11
-        out 0x20, al
-        out 0xa0, al
-        mov al, 0x20
-        out 0x21, al
-        mov al, 0x28
-        out 0xa1, al
-        mov al, 4
-        out 0x21, al
-        mov al, 2
-        out 0xa1, al
-        mov al, 1
-        out 0x21, al
-        out 0xa1, al
-        mov al, 0xfe                     ; only IRQ 0
-        out 0x21, al
-        mov al, 0xff
-        out 0xa1, al
+        PIC_INIT 0xfe, 0xff              ; only IRQ 0
         ; A local APIC, if present, passes the 8259's INTR through LINT0 in
         ; ExtINT mode ("virtual wire", MP spec 3.6.2.2): firmware normally
         ; sets this up.  Without a local APIC these stores go nowhere.

@@ -202,36 +202,6 @@ static bool double_rule(const HlCase *c, uint8_t *u, int *uvec)
            take_x87_result(c, u, uvec);
 }
 
-/* QEMU 5.0's FTST loads its +0.0 operand into ST0 instead of the
- * temporary (helper_fldz_FT0), so it compares 0 with 0 and destroys ST0. */
-static bool ftst_rule(const HlCase *c, uint8_t *u, int *uvec)
-{
-    return x87_cur.id == INSN_FTST && take_x87_result(c, u, uvec);
-}
-
-/* QEMU 5.0's FISTP m64int converts through a 32-bit integer
- * (helper_fistll_ST0 calls floatx80_to_int32): values of 2^31 and more
- * give the integer indefinite. */
-static bool fistp64_rule(const HlCase *c, uint8_t *u, int *uvec)
-{
-    unsigned exp = (unsigned)get_le(c->in + CTX_IN + FX_ST + 8, 2) & 0x7fff;
-    return x87_cur.id == INSN_FISTP && x87_cur.bytes[0] == 0xdf &&
-           ((x87_cur.bytes[1] >> 3) & 7) == 7 && exp >= 0x3fff + 31 &&
-           take_x87_result(c, u, uvec);
-}
-
-/* Unicorn's FLDENV, FNSTENV, FRSTOR and FNSAVE in 64-bit mode always use
- * the 32-bit layout, whatever the operand size (SDM Vol. 1 8.1.10: a 66h
- * prefix selects the 14-byte format). */
-static bool env_16bit_rule(const HlCase *c, uint8_t *u, int *uvec)
-{
-    int id = x87_cur.id;
-    return x87_cur.bytes[0] == 0x66 &&
-           (id == INSN_FLDENV || id == INSN_FNSTENV || id == INSN_FRSTOR ||
-            id == INSN_FNSAVE) &&
-           take_x87_result(c, u, uvec);
-}
-
 /* QEMU 5.0's FISTTP m32int and m64int store softfloat's saturated value
  * (0x7FFF...) for a positive out-of-range number or a NaN, where the SDM
  * stores the integer indefinite (0x8000...). */
@@ -427,9 +397,6 @@ const HlUcRule x87_uc_rules[] = {
     { "unsupported operand (no #IA)", unsupported_rule, NULL },
     { "unmasked exception ignored", unmasked_rule, NULL },
     { "computed in double", double_rule, NULL },
-    { "FTST overwrites ST0", ftst_rule, NULL },
-    { "FISTP m64 through int32", fistp64_rule, NULL },
-    { "16-bit environment as 32-bit", env_16bit_rule, NULL },
     { "FISTTP saturates", fisttp_rule, NULL },
     { "FBSTP range and sign", fbstp_rule, NULL },
     { "FXTRACT of special values", fxtract_rule, NULL },
