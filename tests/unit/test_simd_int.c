@@ -21,68 +21,19 @@
 #include "cpu/cpu.h"
 #include "cpu/fpu/x87.h"
 
-#define RAM_SIZE 0x100000
-#define CODE 0x1000
-#define DATA 0x2000
+#include "tests/unit/fp_box.h"
 
-typedef struct Box {
-    AddressSpace mem, io;
-    Cpu cpu;
-    uint8_t *ram;
-    int ferr_calls, ferr_level;
-} Box;
-
-static void on_ferr(void *opaque, int level)
+/* A box with MMX and SSE through SSE4.2 enabled. */
+static Box *simd_box(void)
 {
-    Box *b = opaque;
-    b->ferr_calls++;
-    b->ferr_level = level;
-}
-
-static Box *box_new(void)
-{
-    Box *b = calloc(1, sizeof(*b));
-    b->ram = calloc(1, RAM_SIZE);
-    as_init(&b->mem, "memory", 0);
-    as_init(&b->io, "io", 1u << 16);
-    cr_assert_eq(as_map_ram(&b->mem, "ram", 0, RAM_SIZE, b->ram), 0);
-    cpu_init(&b->cpu, &b->mem, &b->io);
+    Box *b = box_new();
     b->cpu.features.leaf1_edx |= CPUID1_EDX_MMX | CPUID1_EDX_SSE | CPUID1_EDX_SSE2;
     b->cpu.features.leaf1_ecx |= CPUID1_ECX_SSSE3 | CPUID1_ECX_SSE41 | CPUID1_ECX_SSE42;
-    b->cpu.stop_on_exception = true;
-    b->cpu.ferr = on_ferr;
-    b->cpu.ferr_opaque = b;
     b->cpu.s.cr0 |= CR0_NE | CR0_MP;
     b->cpu.s.cr4 |= CR4_OSFXSR;
-    cpu_load_seg_real(&b->cpu, SEG_CS, 0);
-    cpu_load_seg_real(&b->cpu, SEG_DS, 0);
-    b->cpu.s.rip = CODE;
+    b->rewind = true;
     return b;
 }
-
-static void box_free(Box *b)
-{
-    cpu_destroy(&b->cpu);
-    as_destroy(&b->mem);
-    as_destroy(&b->io);
-    free(b->ram);
-    free(b);
-}
-
-/* Put the code at CS:IP and run one instruction; returns the exception
- * vector or -1.  IP goes back to CODE for the next step. */
-static int step(Box *b, const uint8_t *code, size_t n)
-{
-    b->cpu.s.rip = CODE;
-    memcpy(b->ram + CODE, code, n);
-    block_invalidate_range(b->cpu.blocks, CODE, n);
-    b->cpu.s.exception.vector = -1;
-    cpu_exec(&b->cpu, b->cpu.s.icount + 1);
-    return b->cpu.s.exception.vector;
-}
-
-#define STEP(b, ...) step(b, (const uint8_t[]){ __VA_ARGS__ }, \
-                          sizeof((const uint8_t[]){ __VA_ARGS__ }))
 
 /* PADDB mm0, mm1 / PADDB xmm0, xmm1 */
 #define PADDB_MM 0x0f, 0xfc, 0xc1
@@ -90,7 +41,7 @@ static int step(Box *b, const uint8_t *code, size_t n)
 
 Test(simd_int, em_ts_osfxsr)
 {
-    Box *b = box_new();
+    Box *b = simd_box();
     b->cpu.s.cr0 |= CR0_EM;
     cr_expect_eq(STEP(b, PADDB_MM), EXC_UD, "MMX with EM: #UD, not #NM as x87");
     cr_expect_eq(STEP(b, PADDB_XMM), EXC_UD);
@@ -117,7 +68,7 @@ static void pend_x87_exception(Box *b)
 
 Test(simd_int, pending_x87_exception)
 {
-    Box *b = box_new();
+    Box *b = simd_box();
     pend_x87_exception(b);
     cr_expect_eq(STEP(b, PADDB_MM), EXC_MF);
     cr_expect_eq(STEP(b, 0x0f, 0x77), EXC_MF, "EMMS");
@@ -131,7 +82,7 @@ Test(simd_int, pending_x87_exception)
 
 Test(simd_int, aliasing_top_and_tags)
 {
-    Box *b = box_new();
+    Box *b = simd_box();
     X87State *f = &b->cpu.s.fpu;
     x87_set_top(f, 5);
     f->tags = 0x21;
@@ -160,7 +111,7 @@ Test(simd_int, aliasing_top_and_tags)
 
 Test(simd_int, cpuid_gates)
 {
-    Box *b = box_new();
+    Box *b = simd_box();
     b->cpu.features.leaf1_ecx &= ~CPUID1_ECX_SSSE3;
     block_cache_flush(b->cpu.blocks);
     cr_expect_eq(STEP(b, 0x0f, 0x38, 0x00, 0xc1), EXC_UD, "PSHUFB without SSSE3");
@@ -180,7 +131,7 @@ Test(simd_int, cpuid_gates)
 
 Test(simd_int, crc32c_check_value)
 {
-    Box *b = box_new();
+    Box *b = simd_box();
     memcpy(b->ram + DATA, "123456789", 9);
     b->cpu.s.regs[R_CX] = 0xffffffffu;
     for (int i = 0; i < 9; i++)   /* CRC32 ecx, byte [2000 + i] */
@@ -201,7 +152,7 @@ Test(simd_int, crc32c_check_value)
 
 Test(simd_int, pcmpistri_substring)
 {
-    Box *b = box_new();
+    Box *b = simd_box();
     XmmReg *x = b->cpu.s.sse.xmm;
     memset(x, 0, 2 * sizeof(XmmReg));
     memcpy(&x[0], "lo", 2);
@@ -219,7 +170,7 @@ Test(simd_int, pcmpistri_substring)
 
 Test(simd_int, alignment)
 {
-    Box *b = box_new();
+    Box *b = simd_box();
     cr_expect_eq(STEP(b, 0x66, 0x0f, 0x6f, 0x06, 0x01, 0x20), EXC_GP, "MOVDQA unaligned");
     cr_expect_eq(b->cpu.s.exception.error_code, 0);
     cr_expect_eq(STEP(b, 0x66, 0x0f, 0xfc, 0x06, 0x01, 0x20), EXC_GP, "PADDB xmm, m128");
@@ -232,7 +183,7 @@ Test(simd_int, alignment)
 
 Test(simd_int, maskmovq_16bit)
 {
-    Box *b = box_new();
+    Box *b = simd_box();
     b->cpu.s.fpu.r[0].sig = 0x8877665544332211ull;        /* data */
     b->cpu.s.fpu.r[1].sig = 0x80000000ff00807full;        /* mask: bytes 1, 3, 7 */
     b->cpu.s.regs[R_DI] = 0x10000 + DATA;                 /* DI wraps to 2000 */

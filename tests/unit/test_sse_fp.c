@@ -24,55 +24,17 @@
 #include "cpu/fpu/x87.h"
 #include "cpu/sse/softfloat.h"
 
-#define RAM_SIZE 0x100000
-#define CODE 0x1000
-#define DATA 0x2000
+#include "tests/unit/fp_box.h"
 
-typedef struct Box {
-    AddressSpace mem, io;
-    Cpu cpu;
-    uint8_t *ram;
-} Box;
-
-static Box *box_new(void)
+/* A box with SSE enabled and SIMD exceptions unmasked to #XM. */
+static Box *sse_box(void)
 {
-    Box *b = calloc(1, sizeof(*b));
-    b->ram = calloc(1, RAM_SIZE);
-    as_init(&b->mem, "memory", 0);
-    as_init(&b->io, "io", 1u << 16);
-    cr_assert_eq(as_map_ram(&b->mem, "ram", 0, RAM_SIZE, b->ram), 0);
-    cpu_init(&b->cpu, &b->mem, &b->io);
-    b->cpu.stop_on_exception = true;
+    Box *b = box_new();
     b->cpu.s.cr0 |= CR0_NE | CR0_MP;
     b->cpu.s.cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT;
-    cpu_load_seg_real(&b->cpu, SEG_CS, 0);
-    cpu_load_seg_real(&b->cpu, SEG_DS, 0);
-    b->cpu.s.rip = CODE;
+    b->rewind = true;
     return b;
 }
-
-static void box_free(Box *b)
-{
-    cpu_destroy(&b->cpu);
-    as_destroy(&b->mem);
-    as_destroy(&b->io);
-    free(b->ram);
-    free(b);
-}
-
-/* Run one instruction at CS:IP = 0:CODE; returns the vector or -1. */
-static int step(Box *b, const uint8_t *code, size_t n)
-{
-    b->cpu.s.rip = CODE;
-    memcpy(b->ram + CODE, code, n);
-    block_invalidate_range(b->cpu.blocks, CODE, n);
-    b->cpu.s.exception.vector = -1;
-    cpu_exec(&b->cpu, b->cpu.s.icount + 1);
-    return b->cpu.s.exception.vector;
-}
-
-#define STEP(b, ...) step(b, (const uint8_t[]){ __VA_ARGS__ }, \
-                          sizeof((const uint8_t[]){ __VA_ARGS__ }))
 
 static void set_ps(Box *b, int r, uint32_t l0, uint32_t l1, uint32_t l2, uint32_t l3)
 {
@@ -93,7 +55,7 @@ static uint32_t lane(Box *b, int r, int i)
 
 Test(sse_fp, em_ts_osfxsr)
 {
-    Box *b = box_new();
+    Box *b = sse_box();
     b->cpu.s.cr0 |= CR0_EM;
     cr_expect_eq(STEP(b, ADDPS), EXC_UD, "EM: SSE is #UD (no emulation)");
     b->cpu.s.cr0 = (b->cpu.s.cr0 & ~(uint64_t)CR0_EM) | CR0_TS;
@@ -111,7 +73,7 @@ Test(sse_fp, em_ts_osfxsr)
 
 Test(sse_fp, unmasked_exception_xm_or_ud)
 {
-    Box *b = box_new();
+    Box *b = sse_box();
     /* 0/0 in lane 0 is invalid; 1/0 in lane 1 is divide-by-zero. */
     set_ps(b, 0, 0, 0x3f800000, 0x40000000, 0x40400000);
     set_ps(b, 1, 0, 0, 0x3f800000, 0x3f800000);
@@ -139,7 +101,7 @@ Test(sse_fp, unmasked_exception_xm_or_ud)
 
 Test(sse_fp, ldmxcsr_reserved_bits)
 {
-    Box *b = box_new();
+    Box *b = sse_box();
     uint32_t v = 0x1f80 | MXCSR_DAZ | MXCSR_FTZ | (2u << 13);
     memcpy(b->ram + DATA, &v, 4);
     cr_expect_eq(STEP(b, 0x0f, 0xae, 0x16, 0x00, 0x20), -1);   /* ldmxcsr [2000h] */
@@ -159,7 +121,7 @@ Test(sse_fp, ldmxcsr_reserved_bits)
 
 Test(sse_fp, alignment)
 {
-    Box *b = box_new();
+    Box *b = sse_box();
     /* movaps xmm0, [2001h] / movups xmm0, [2001h] / addss xmm0, [2001h] /
      * addps xmm0, [2000h] */
     cr_expect_eq(STEP(b, 0x0f, 0x28, 0x06, 0x01, 0x20), EXC_GP);
@@ -172,7 +134,7 @@ Test(sse_fp, alignment)
 
 Test(sse_fp, cpuid_and_gates)
 {
-    Box *b = box_new();
+    Box *b = sse_box();
     uint32_t r[4];
     cpu_cpuid(&b->cpu, 1, 0, r);
     cr_expect(r[3] & (1u << 25), "SSE");
@@ -196,7 +158,7 @@ Test(sse_fp, cpuid_and_gates)
 
 Test(sse_fp, comiss_flags)
 {
-    Box *b = box_new();
+    Box *b = sse_box();
     set_ps(b, 0, 0x3f800000, 0, 0, 0);
     set_ps(b, 1, 0x7fc00000, 0, 0, 0);
     cpu_set_eflags(&b->cpu, F_OF | F_SF | F_AF, F_ARITH);
@@ -215,7 +177,7 @@ Test(sse_fp, comiss_flags)
 
 Test(sse_fp, mmx_forms)
 {
-    Box *b = box_new();
+    Box *b = sse_box();
     X87State *f = &b->cpu.s.fpu;
     f->fsw = 5u << FSW_TOP_SHIFT;
     f->tags = 0x01;
